@@ -1,0 +1,46 @@
+"""The engine's config fields and their defaults; experiment configs extend it.
+
+Every field the train step, loop and checkpointing read is defined here, so
+`--config.field=value` overrides are type-checked by ml_collections and an
+unknown field is an error.
+"""
+import ml_collections
+
+
+def optimizer(learning_rate: float, *, b1: float = 0.0, b2: float = 0.9,
+              eps: float = 1e-8, grad_clip_norm: float = 0.0,
+              lr_schedule: str = "constant") -> ml_collections.ConfigDict:
+  """Adam settings for one network (grad_clip_norm 0 = no clipping)."""
+  return ml_collections.ConfigDict(dict(
+      learning_rate=learning_rate, b1=b1, b2=b2, eps=eps,
+      grad_clip_norm=grad_clip_norm, lr_schedule=lr_schedule))
+
+
+def base_config() -> ml_collections.ConfigDict:
+  """Algorithm 1's defaults from the paper (WGAN-GP λ=10, n_critic=5, ε=0.2)."""
+  c = ml_collections.ConfigDict()
+  c.task = ""
+  c.seed = 0
+  c.objective = "ppogan"
+  c.batch_size = 64
+  c.num_steps = 1000
+  c.n_critic = 5
+  c.n_gen = 5
+  c.gp_weight = 10.0
+  c.consistency_weight = 0.0
+  c.epsilon = 0.2
+  c.epsilon_schedule = "constant"
+  c.generator_ema_decay = 0.0
+  c.optimizer = ml_collections.ConfigDict(dict(
+      generator=optimizer(1e-4),
+      critic=optimizer(1e-4),
+      classifier=optimizer(1e-4),
+  ))
+  c.log_every = 100
+  c.eval_every = 1000
+  c.checkpoint_every = 1000
+  c.keep_checkpoints = 3
+  c.eval = ml_collections.ConfigDict(dict(num_samples=1024))
+  c.distributed = ml_collections.ConfigDict(dict(
+      enabled=False, coordinator_address="", num_processes=0, process_id=-1))
+  return c

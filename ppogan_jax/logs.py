@@ -1,0 +1,87 @@
+"""Run outputs a researcher reads: TensorBoard events, JSONL, progress lines."""
+import json
+import logging
+import os
+import sys
+import time
+
+from tensorboardX import SummaryWriter
+
+
+def get_logger() -> logging.Logger:
+  """The package's logger: INFO lines to stderr, independent of absl's
+  verbosity (which main.py lowers to silence Orbax's per-save chatter)."""
+  logger = logging.getLogger("ppogan_jax")
+  if not logger.handlers:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(
+        "%(asctime)s %(levelname)s %(message)s", "%H:%M:%S"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+  return logger
+
+
+class MetricWriter:
+  """Writes scalar metrics as TensorBoard events and as `metrics.jsonl`.
+
+  Only process 0 writes; other processes get a writer that does nothing.
+  """
+
+  def __init__(self, workdir: str, *, active: bool):
+    self._active = active
+    if active:
+      self._tb = SummaryWriter(logdir=os.path.join(workdir, "tensorboard"))
+      self._jsonl = open(os.path.join(workdir, "metrics.jsonl"), "a")
+
+  def write(self, step: int, scalars: dict[str, float]) -> None:
+    if not self._active:
+      return
+    for name, value in scalars.items():
+      self._tb.add_scalar(name, value, global_step=step)
+    self._jsonl.write(json.dumps({"step": step, **scalars}) + "\n")
+    self._jsonl.flush()
+
+  def flush(self) -> None:
+    if self._active:
+      self._tb.flush()
+
+  def close(self) -> None:
+    if self._active:
+      self._tb.close()
+      self._jsonl.close()
+
+
+def format_duration(seconds: float) -> str:
+  seconds = int(seconds)
+  h, rem = divmod(seconds, 3600)
+  m, s = divmod(rem, 60)
+  return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+class Progress:
+  """Step rate and ETA over the steps run in this process (not resumed ones)."""
+
+  def __init__(self, total_steps: int):
+    self._total = total_steps
+    self._first = 0
+    self._start = None
+
+  def start(self, step: int) -> None:
+    """Starts the clock after `step` (so compilation is not counted)."""
+    self._first = step
+    self._start = time.perf_counter()
+
+  def line(self, step: int, scalars: dict[str, float],
+           labels: dict[str, str]) -> str:
+    """'step k/N (p%) r it/s ETA h:mm:ss label=value ...' for `labels`
+    ({label: metric name}) present in `scalars`."""
+    done = step - self._first
+    elapsed = time.perf_counter() - self._start if self._start else 0.0
+    rate = done / elapsed if elapsed > 0 and done > 0 else float("nan")
+    eta = (self._total - step) / rate if rate > 0 else None
+    shown = " ".join(f"{label}={scalars[k]:.4g}"
+                     for label, k in labels.items() if k in scalars)
+    return (f"step {step}/{self._total} ({100 * step / self._total:.0f}%) "
+            f"{rate:.2f} it/s ETA "
+            f"{'?' if eta is None else format_duration(eta)} {shown}")

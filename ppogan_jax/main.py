@@ -1,0 +1,61 @@
+"""Command line: `python -m ppogan_jax.main --config=configs/X.py --workdir=DIR`.
+
+--mode=train (default) trains or resumes; --mode=sample writes
+--num_samples samples of the latest checkpoint. Config fields are overridden
+with --config.field=value.
+"""
+import sys
+
+from absl import app
+from absl import flags
+from absl import logging
+from ml_collections import config_flags
+
+from ppogan_jax import checkpoint
+from ppogan_jax import errors
+from ppogan_jax import parallel
+from ppogan_jax import train
+
+FLAGS = flags.FLAGS
+config_flags.DEFINE_config_file(
+    "config", None, "Experiment config file (configs/*.py[:arg]).",
+    lock_config=True)
+flags.DEFINE_string("workdir", None, "Directory for checkpoints, logs, samples.")
+flags.DEFINE_enum("mode", "train", ["train", "sample"], "What to do.")
+flags.DEFINE_integer("num_samples", 1000, "Samples to write in --mode=sample.")
+flags.mark_flags_as_required(["config", "workdir"])
+
+
+def parse_flags(argv: list[str]) -> list[str]:
+  """absl flag parsing with one-line errors for bad --config overrides."""
+  try:
+    return FLAGS(argv)
+  except flags.Error as e:
+    message = str(e)
+  except (AttributeError, KeyError) as e:
+    message = (f"unknown config field {str(e).strip(chr(34))} in a --config.* "
+               "override; the config file lists the valid fields")
+  print(f"error: {message}", file=sys.stderr)
+  sys.exit(2)
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f"unexpected arguments: {argv[1:]}")
+  logging.set_verbosity(logging.WARNING)
+  config = FLAGS.config
+  parallel.initialize_distributed(config)
+  try:
+    if FLAGS.mode == "sample":
+      path = train.write_samples(config, FLAGS.workdir, FLAGS.num_samples)
+      print(f"wrote samples to {path}.*")
+    else:
+      train.train_and_evaluate(config, FLAGS.workdir)
+  except (errors.ConfigError, checkpoint.ConfigMismatchError,
+          train.NonFiniteLossError) as e:
+    print(f"error: {e}", file=sys.stderr)
+    sys.exit(2)
+
+
+if __name__ == "__main__":
+  app.run(main, flags_parser=parse_flags)

@@ -1,0 +1,68 @@
+"""Tasks: what a config trains on, as models + a data sampler + metrics.
+
+The train step and the training loop only see a `Task`; they never branch on
+which task it is. `build_task(config)` picks one by `config.task`.
+"""
+import dataclasses
+import importlib
+from typing import Any, Callable, Mapping
+
+import jax
+import ml_collections
+import numpy as np
+from flax import linen as nn
+
+Array = jax.Array
+
+
+def _identity(x):
+  return x
+
+
+@dataclasses.dataclass(frozen=True)
+class Task:
+  """Models, data and metrics of one experiment.
+
+  Attributes:
+    generator: Flax module G(z, *, train, **generator_kwargs).
+    critic: Flax module f(x, *, train) -> scores [B] or [B, K].
+    classifier: Flax module C(x, *, train) -> logits shaped like the
+      critic's scores (the PPO classifier of Eq. 6).
+    sample_latent: (key, batch_size) -> latent batch z (inside jit).
+    generator_kwargs: traced outer step -> extra generator keyword arguments
+      (e.g. the Gumbel-softmax inverse temperature schedule).
+    real_batches: host-side, stateless sampler
+      (step, num_batches, batch_size, process_index, process_count) ->
+      np.ndarray [num_batches, batch_size // process_count, ...]: this
+      process's share of the real batches of outer step `step`. Being a pure
+      function of the step, its position is the step itself, which makes a
+      resumed run read exactly the data the uninterrupted run reads.
+    evaluate: (generated samples as np.ndarray, key) -> dict of float
+      metrics.
+    write_samples: (generated samples, path without suffix) -> None; writes a
+      PNG plot/grid or a text dump.
+    to_critic_input: real data batch -> the critic's input (e.g. token ids
+      to one-hots); inside jit.
+    critic_view: generator output -> the critic's input; inside jit.
+  """
+  generator: nn.Module
+  critic: nn.Module
+  classifier: nn.Module
+  sample_latent: Callable[[Array, int], Array]
+  generator_kwargs: Callable[[Array], Mapping[str, Any]]
+  real_batches: Callable[[int, int, int, int, int], np.ndarray]
+  evaluate: Callable[[np.ndarray, Array], dict[str, float]]
+  write_samples: Callable[[np.ndarray, str], None]
+  to_critic_input: Callable[[Array], Array] = _identity
+  critic_view: Callable[[Any], Array] = _identity
+
+
+TASKS = {"toy": "ppogan_jax.tasks.toy"}
+
+
+def build_task(config: ml_collections.ConfigDict) -> Task:
+  """Builds the task named by `config.task` (ValueError for an unknown one)."""
+  if config.task not in TASKS:
+    raise ValueError(
+        f"unknown task {config.task!r}; choose one of {sorted(TASKS)}")
+  return importlib.import_module(TASKS[config.task]).build(config)

@@ -1,0 +1,82 @@
+"""The WGAN-GP toy task: 2-D mixtures and the swiss roll with MLP G and f."""
+import functools
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+
+from ppogan_jax.data import toy as toy_data
+from ppogan_jax.metrics import toy as toy_metrics
+from ppogan_jax.models import toy as toy_models
+from ppogan_jax.errors import ConfigError
+from ppogan_jax.tasks import Task
+
+
+def real_batches(step: int, num_batches: int, batch_size: int,
+                 process_index: int, process_count: int, *, dataset: str,
+                 seed: int) -> np.ndarray:
+  """Fresh samples for outer step `step`, seeded by (seed, step, process)."""
+  local = batch_size // process_count
+  rng = np.random.default_rng([seed, step, process_index])
+  samples = toy_data.TOY_DATASETS[dataset](rng, num_batches * local)
+  return samples.reshape(num_batches, local, 2)
+
+
+def evaluate(samples: np.ndarray, key: jax.Array, *, dataset: str,
+             seed: int) -> dict[str, float]:
+  """Sliced Wasserstein distance to fresh data; mode statistics for mixtures."""
+  real = toy_data.TOY_DATASETS[dataset](
+      np.random.default_rng([seed, 2**31 - 1]), len(samples))
+  metrics = {"sliced_wasserstein": float(toy_metrics.sliced_wasserstein(
+      jnp.asarray(samples), jnp.asarray(real), key))}
+  if dataset != "swissroll":
+    stats = toy_metrics.mode_statistics(
+        jnp.asarray(samples), jnp.asarray(toy_data.mixture_centres(dataset)),
+        toy_data.mixture_std(dataset))
+    metrics["modes_covered"] = float(stats.modes_covered)
+    metrics["high_quality_fraction"] = float(stats.high_quality_fraction)
+  return metrics
+
+
+def write_samples(samples: np.ndarray, path: str, *, dataset: str,
+                  seed: int) -> None:
+  """Scatter plot of generated vs real points, as `path`.png."""
+  import matplotlib
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt
+
+  real = toy_data.TOY_DATASETS[dataset](
+      np.random.default_rng([seed, 2**31 - 2]), len(samples))
+  fig, ax = plt.subplots(figsize=(4, 4), dpi=100)
+  ax.scatter(real[:, 0], real[:, 1], s=2, c="tab:orange", label="real")
+  ax.scatter(samples[:, 0], samples[:, 1], s=2, c="tab:blue",
+             label="generated")
+  ax.set_aspect("equal")
+  ax.legend(loc="upper right", fontsize=7)
+  ax.set_title(f"{dataset}: {len(samples)} samples", fontsize=8)
+  fig.savefig(path + ".png", bbox_inches="tight")
+  plt.close(fig)
+
+
+def build(config: ml_collections.ConfigDict) -> Task:
+  """Toy task from config.data.name and config.model.{hidden, depth,
+  latent_dim, critic_dropout}."""
+  dataset = config.data.name
+  if dataset not in toy_data.TOY_DATASETS:
+    raise ConfigError(f"config.data.name: unknown toy dataset {dataset!r}; choose one of "
+                     f"{sorted(toy_data.TOY_DATASETS)}")
+  m = config.model
+  data_args = dict(dataset=dataset, seed=config.seed)
+  return Task(
+      generator=toy_models.MLPGenerator(hidden=m.hidden, depth=m.depth),
+      critic=toy_models.MLPCritic(hidden=m.hidden, depth=m.depth,
+                                  dropout_rate=m.critic_dropout),
+      classifier=toy_models.MLPCritic(hidden=m.hidden, depth=m.depth),
+      sample_latent=functools.partial(toy_models.gaussian_latent,
+                                      dim=m.latent_dim),
+      generator_kwargs=lambda step: {},
+      real_batches=functools.partial(real_batches, **data_args),
+      evaluate=functools.partial(evaluate, **data_args),
+      write_samples=functools.partial(write_samples, **data_args),
+  )

@@ -1,0 +1,243 @@
+"""The training program: set-up, the loop, evaluation, checkpoints, sampling.
+
+`train_and_evaluate(config, workdir)` runs (or resumes) an experiment;
+`write_samples(config, workdir, num_samples)` loads the latest checkpoint and
+writes samples without training.
+"""
+import dataclasses
+import json
+import math
+import os
+import signal
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+
+from ppogan_jax import checkpoint as checkpoint_lib
+from ppogan_jax import config_check
+from ppogan_jax import errors
+from ppogan_jax import logs
+from ppogan_jax import optim
+from ppogan_jax import parallel
+from ppogan_jax import step as step_lib
+from ppogan_jax import tasks as tasks_lib
+from ppogan_jax.state import GANState, apply_model, create_gan_state
+
+PROGRESS_LABELS = {"d_loss": "critic/loss", "W": "critic/wasserstein_estimate",
+                   "g_loss": "generator/loss", "ratio": "ppo/ratio_mean",
+                   "clipped": "ppo/clip_fraction"}
+log = logs.get_logger()
+
+
+class NonFiniteLossError(RuntimeError):
+  """Training produced NaN/inf; the last good checkpoint is kept."""
+
+
+@dataclasses.dataclass
+class Experiment:
+  """What the loop and the sampler need, built from a config."""
+  config: ml_collections.ConfigDict
+  task: tasks_lib.Task
+  mesh: Any
+  state: GANState
+  checkpointer: checkpoint_lib.Checkpointer
+
+
+def create_state(config: ml_collections.ConfigDict,
+                 task: tasks_lib.Task) -> GANState:
+  """The initial GANState of a run, from config.seed."""
+  key = jax.random.PRNGKey(config.seed)
+  total = {"generator": config.num_steps * config.n_gen,
+           "critic": config.num_steps * config.n_critic,
+           "classifier": config.num_steps * config.n_gen}
+  optimizers = {name: optim.make_optimizer(config.optimizer[name],
+                                           total_updates=total[name])
+                for name in total}
+  real = task.real_batches(0, 1, config.batch_size, 0, 1)[0]
+  latent_key, state_key = jax.random.split(key)
+  return create_gan_state(
+      key=state_key,
+      generator=task.generator, critic=task.critic,
+      classifier=task.classifier,
+      example_latent=task.sample_latent(latent_key, config.batch_size),
+      example_sample=task.to_critic_input(jnp.asarray(real)),
+      optimizers=optimizers,
+      generator_kwargs=task.generator_kwargs(jnp.zeros((), jnp.int32)),
+      use_ema=config.generator_ema_decay > 0,
+  )
+
+
+def setup(config: ml_collections.ConfigDict, workdir: str) -> Experiment:
+  """Validates, builds the task and restores or creates the state.
+
+  Every check that can fail on a bad config, bad data or a bad workdir runs
+  here, before the train step is compiled.
+  """
+  config_check.check_workdir(workdir)
+  config_check.check_config(config)
+  task = tasks_lib.build_task(config)
+  mesh = parallel.make_mesh()
+  state = create_state(config, task)
+  checkpointer = checkpoint_lib.Checkpointer(
+      os.path.join(workdir, "checkpoints"), keep=config.keep_checkpoints)
+  restored = checkpointer.restore_latest(
+      checkpoint_lib.abstract(state), config)
+  if restored is not None:
+    state = restored
+  return Experiment(config, task, mesh, parallel.replicate(state, mesh),
+                    checkpointer)
+
+
+def make_sampler(exp: Experiment) -> Callable[[GANState, jax.Array, int],
+                                              np.ndarray]:
+  """Returns sample(state, key, n) -> n generated samples on the host.
+
+  Uses eval-mode models (batch-norm running statistics) and the EMA
+  generator when the run keeps one.
+  """
+  task, batch = exp.task, exp.config.batch_size
+
+  @jax.jit
+  def generate(state: GANState, key: jax.Array) -> jax.Array:
+    params = (state.generator.params if state.generator_ema_params is None
+              else state.generator_ema_params)
+    z = task.sample_latent(key, batch)
+    out, _ = apply_model(state.generator, params, z, rng=None, train=False,
+                         **task.generator_kwargs(state.step))
+    return task.critic_view(out)
+
+  def sample(state: GANState, key: jax.Array, n: int) -> np.ndarray:
+    keys = jax.random.split(key, math.ceil(n / batch))
+    return np.concatenate([np.asarray(generate(state, k)) for k in keys])[:n]
+
+  return sample
+
+
+def _install_stop_handlers() -> dict[str, int | None]:
+  """SIGTERM (preemption) and SIGINT ask the loop to checkpoint and stop."""
+  received = {"signal": None}
+
+  def handler(signum, frame):
+    del frame
+    received["signal"] = signum
+
+  signal.signal(signal.SIGTERM, handler)
+  signal.signal(signal.SIGINT, handler)
+  return received
+
+
+def _fetch(pending: list[dict[str, jax.Array]]) -> dict[str, float]:
+  """Means of the pending steps' metrics, as Python floats."""
+  stacked = jax.device_get(pending)
+  return {k: float(np.mean([m[k] for m in stacked])) for k in stacked[0]}
+
+
+def _check_finite(step: int, scalars: dict[str, float]) -> None:
+  bad = sorted(k for k, v in scalars.items() if not math.isfinite(v))
+  if bad:
+    raise NonFiniteLossError(
+        f"non-finite metrics at step {step}: {', '.join(bad)}; stopped "
+        "without saving, the last good checkpoint is kept (lower the learning "
+        "rates or raise the gradient penalty)")
+
+
+def evaluate_and_dump(exp: Experiment, state: GANState, step: int,
+                      sample: Callable, workdir: str) -> dict[str, float]:
+  """Evaluates `config.eval.num_samples` samples and writes a sample dump."""
+  key = jax.random.fold_in(jax.random.PRNGKey(exp.config.seed + 1), step)
+  sample_key, metric_key = jax.random.split(key)
+  samples = sample(state, sample_key, exp.config.eval.num_samples)
+  metrics = exp.task.evaluate(samples, metric_key)
+  if jax.process_index() == 0:
+    sample_dir = os.path.join(workdir, "samples")
+    os.makedirs(sample_dir, exist_ok=True)
+    exp.task.write_samples(samples, os.path.join(sample_dir, f"step_{step:07d}"))
+  return {f"eval/{k}": v for k, v in metrics.items()}
+
+
+def train_and_evaluate(config: ml_collections.ConfigDict,
+                       workdir: str) -> GANState:
+  """Trains `config` in `workdir`, resuming from its latest checkpoint.
+
+  Returns the final state. Raises NonFiniteLossError on NaN/inf losses.
+  """
+  exp = setup(config, workdir)
+  state = exp.state
+  start = int(state.step)
+  log.info("config:\n%s", config)
+  log.info("devices: %s; mesh %s; process %d of %d", jax.devices(),
+               dict(exp.mesh.shape), jax.process_index(), jax.process_count())
+  if start:
+    log.info("resuming at step %d of %d", start, config.num_steps)
+  if jax.process_index() == 0:
+    with open(os.path.join(workdir, "config.json"), "w") as f:
+      f.write(config.to_json(indent=2))
+
+  train_step = parallel.compile_train_step(
+      step_lib.make_train_step(
+          config, exp.task,
+          constrain_batch=parallel.batch_constraint(exp.mesh)),
+      exp.mesh, state)
+  sample = make_sampler(exp)
+  writer = logs.MetricWriter(workdir, active=jax.process_index() == 0)
+  progress = logs.Progress(config.num_steps)
+  stop = _install_stop_handlers()
+  n_real = config.n_critic + config.n_gen
+  pending = []
+  step = start
+  try:
+    while step < config.num_steps:
+      local = exp.task.real_batches(step, n_real, config.batch_size,
+                                    jax.process_index(), jax.process_count())
+      state, metrics = train_step(
+          state, parallel.global_real_batch(local, exp.mesh))
+      pending.append(metrics)
+      step += 1
+      if step == start + 1:
+        progress.start(step)
+      last = step == config.num_steps
+      stopping = stop["signal"] is not None
+      save = last or stopping or step % config.checkpoint_every == 0
+      if pending and (save or step % config.log_every == 0):
+        scalars = _fetch(pending)
+        pending = []
+        _check_finite(step, scalars)
+        writer.write(step, scalars)
+        log.info("%s", progress.line(step, scalars, PROGRESS_LABELS))
+      if last or step % config.eval_every == 0:
+        eval_scalars = evaluate_and_dump(exp, state, step, sample, workdir)
+        writer.write(step, eval_scalars)
+        log.info("eval at step %d: %s", step, json.dumps(eval_scalars))
+      if save:
+        exp.checkpointer.save(step, state, config, force=stopping)
+      if stopping:
+        log.warning("received signal %d: saved the checkpoint at step %d; "
+                        "rerun the same command to resume", stop["signal"],
+                        step)
+        break
+  finally:
+    exp.checkpointer.wait()
+    exp.checkpointer.close()
+    writer.close()
+  return state
+
+
+def write_samples(config: ml_collections.ConfigDict, workdir: str,
+                  num_samples: int) -> str:
+  """Writes `num_samples` samples of the latest checkpoint; returns the path."""
+  exp = setup(config, workdir)
+  exp.checkpointer.close()
+  step = int(exp.state.step)
+  if step == 0:
+    raise errors.ConfigError(
+        f"no checkpoint in {workdir!r}: train first (--mode=train)")
+  samples = make_sampler(exp)(
+      exp.state, jax.random.PRNGKey(config.seed + 2), num_samples)
+  path = os.path.join(workdir, "samples", f"sampled_step_{step:07d}")
+  os.makedirs(os.path.dirname(path), exist_ok=True)
+  np.save(path + ".npy", samples)
+  exp.task.write_samples(samples, path)
+  return path

@@ -1,0 +1,54 @@
+"""Shared helpers for the engine tests: tiny configs and tree comparisons."""
+import importlib.util
+import os
+
+import jax
+import numpy as np
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def load_config(name: str, *args):
+  """get_config(*args) of configs/<name>.py, as config_flags would load it."""
+  spec = importlib.util.spec_from_file_location(
+      name, os.path.join(REPO, "configs", name + ".py"))
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module.get_config(*args)
+
+
+def tiny_toy_config(objective: str = "ppogan", **overrides):
+  """The 8-Gaussians config at a size that compiles and runs in seconds."""
+  c = load_config("toy_8gaussians", objective)
+  c.model.hidden = 32
+  c.model.depth = 2
+  c.batch_size = 16
+  c.num_steps = 6
+  c.n_critic = 3
+  c.n_gen = 2
+  c.log_every = 1
+  c.eval_every = 3
+  c.checkpoint_every = 3
+  c.eval.num_samples = 64
+  if objective == "ct_gan":
+    c.consistency_weight = 2.0
+    c.model.critic_dropout = 0.5
+  for key, value in overrides.items():
+    c[key] = value
+  return c
+
+
+def max_abs_difference(a, b) -> float:
+  diffs = jax.tree.map(
+      lambda x, y: float(np.max(np.abs(np.asarray(x, np.float64)
+                                       - np.asarray(y, np.float64)))),
+      jax.device_get(a), jax.device_get(b))
+  return max(jax.tree.leaves(diffs))
+
+
+def trees_equal(a, b) -> bool:
+  leaves_a = jax.tree.leaves(jax.device_get(a))
+  leaves_b = jax.tree.leaves(jax.device_get(b))
+  return len(leaves_a) == len(leaves_b) and all(
+      np.array_equal(np.asarray(x), np.asarray(y))
+      for x, y in zip(leaves_a, leaves_b))
