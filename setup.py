@@ -20,9 +20,12 @@ setuptools.setup(
         "ml-collections>=1.0",
         "absl-py",
         "numpy",
+        # TensorBoard event files without TensorFlow.
+        "tensorboardX>=2.6",
+        # Sample plots and grids written during training.
+        "matplotlib",
     ],
     extras_require={
         "test": ["pytest>=8", "pytest-xdist"],
-        "plots": ["matplotlib"],
     },
 )

@@ -20,11 +20,13 @@ def initialize_distributed(config: ml_collections.ConfigDict) -> None:
   """Calls `jax.distributed.initialize` when the config asks for multi-host.
 
   Reads config.distributed.{coordinator_address, num_processes, process_id};
-  empty/negative fields let JAX detect them (as on Cloud TPU).
+  empty/negative fields let JAX detect them (as on Cloud TPU). CPU
+  collectives use gloo, so multi-process runs also work on CPU hosts.
   """
   d = config.distributed
   if not d.enabled:
     return
+  jax.config.update("jax_cpu_collectives_implementation", "gloo")
   kwargs = {}
   if d.coordinator_address:
     kwargs["coordinator_address"] = d.coordinator_address

@@ -130,14 +130,15 @@ def create_gan_state(
   d = init_model_state(critic, example_sample, optimizers["critic"], d_key)
   c = init_model_state(classifier, example_sample, optimizers["classifier"],
                        c_key)
+  copy = lambda tree: jax.tree.map(jnp.copy, tree)  # Donated leaves must not alias.
   return GANState(
       step=jnp.zeros((), jnp.int32),
       rng=root,
       generator=g,
       critic=d,
       classifier=c,
-      old_classifier_params=c.params,
-      generator_ema_params=g.params if use_ema else None,
+      old_classifier_params=copy(c.params),
+      generator_ema_params=copy(g.params) if use_ema else None,
   )
 
 

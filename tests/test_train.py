@@ -106,6 +106,15 @@ def test_changing_only_run_control_fields_resumes(full_run):
   assert int(exp.state.step) == 6
 
 
+def test_wgan_gp_with_generator_ema_trains_through_the_loop(tmp_path):
+  config = engine_utils.tiny_toy_config(
+      "wgan_gp", num_steps=2, generator_ema_decay=0.5)
+  state = train.train_and_evaluate(config, str(tmp_path))
+  ema, params = state.generator_ema_params, state.generator.params
+  assert int(state.step) == 2
+  assert 0 < engine_utils.max_abs_difference(ema, params) < 1e-3
+
+
 def test_sample_mode_writes_samples_of_the_latest_checkpoint(full_run):
   path = train.write_samples(engine_utils.tiny_toy_config(), full_run[0], 50)
   samples = np.load(path + ".npy")

@@ -16,11 +16,16 @@ from ppogan_jax.tasks import Task
 def real_batches(step: int, num_batches: int, batch_size: int,
                  process_index: int, process_count: int, *, dataset: str,
                  seed: int) -> np.ndarray:
-  """Fresh samples for outer step `step`, seeded by (seed, step, process)."""
+  """This process's rows of outer step `step`'s fresh global batches.
+
+  The global batches are a function of (seed, step) only, so any number of
+  processes together read exactly what one process reads.
+  """
+  rng = np.random.default_rng([seed, step])
+  samples = toy_data.TOY_DATASETS[dataset](rng, num_batches * batch_size)
   local = batch_size // process_count
-  rng = np.random.default_rng([seed, step, process_index])
-  samples = toy_data.TOY_DATASETS[dataset](rng, num_batches * local)
-  return samples.reshape(num_batches, local, 2)
+  rows = slice(process_index * local, (process_index + 1) * local)
+  return samples.reshape(num_batches, batch_size, 2)[:, rows]
 
 
 def evaluate(samples: np.ndarray, key: jax.Array, *, dataset: str,
