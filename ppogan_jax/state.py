@@ -4,6 +4,7 @@ One pytree holds everything a train step reads and writes, so a step is a pure
 function `GANState -> GANState` that can be jitted, sharded, donated and saved
 with Orbax as a unit.
 """
+import functools
 from typing import Any, Mapping
 
 import flax
@@ -88,12 +89,11 @@ def init_model_state(
     key: Array,
     **init_kwargs,
 ) -> ModelState:
-  """Initialises a module's variables and wraps them in a ModelState."""
+  """Initialises a module's variables (one jitted call) in a ModelState."""
   params_key, dropout_key = jax.random.split(key)
-  variables = module.init(
-      {"params": params_key, "dropout": dropout_key}, example_input,
-      train=False, **init_kwargs)
-  variables = dict(variables)
+  init = jax.jit(functools.partial(module.init, train=False, **init_kwargs))
+  variables = dict(init({"params": params_key, "dropout": dropout_key},
+                        example_input))
   params = variables.pop("params")
   return ModelState.create(
       apply_fn=module.apply, params=params, tx=optimizer,

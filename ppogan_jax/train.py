@@ -58,7 +58,7 @@ def create_state(config: ml_collections.ConfigDict,
                 for name in total}
   real = task.real_batches(0, 1, config.batch_size, 0, 1)[0]
   latent_key, state_key = jax.random.split(key)
-  return create_gan_state(
+  state = create_gan_state(
       key=state_key,
       generator=task.generator, critic=task.critic,
       classifier=task.classifier,
@@ -68,6 +68,11 @@ def create_state(config: ml_collections.ConfigDict,
       generator_kwargs=task.generator_kwargs(jnp.zeros((), jnp.int32)),
       use_ema=config.generator_ema_decay > 0,
   )
+  params = task.initialise_generator(state.generator.params)
+  return state.replace(
+      generator=state.generator.replace(params=params),
+      generator_ema_params=(None if state.generator_ema_params is None
+                            else jax.tree.map(jnp.copy, params)))
 
 
 def setup(config: ml_collections.ConfigDict, workdir: str) -> Experiment:
@@ -91,23 +96,29 @@ def setup(config: ml_collections.ConfigDict, workdir: str) -> Experiment:
                     checkpointer)
 
 
-def make_sampler(exp: Experiment) -> Callable[[GANState, jax.Array, int],
-                                              np.ndarray]:
+def eval_generator_params(state: GANState) -> Any:
+  """The EMA generator parameters when the run keeps them, else the live ones."""
+  if state.generator_ema_params is None:
+    return state.generator.params
+  return state.generator_ema_params
+
+
+def make_sampler(config: ml_collections.ConfigDict, task: tasks_lib.Task
+                 ) -> Callable[[GANState, jax.Array, int], np.ndarray]:
   """Returns sample(state, key, n) -> n generated samples on the host.
 
   Uses eval-mode models (batch-norm running statistics) and the EMA
   generator when the run keeps one.
   """
-  task, batch = exp.task, exp.config.batch_size
+  batch = config.batch_size
 
   @jax.jit
   def generate(state: GANState, key: jax.Array) -> jax.Array:
-    params = (state.generator.params if state.generator_ema_params is None
-              else state.generator_ema_params)
     z = task.sample_latent(key, batch)
-    out, _ = apply_model(state.generator, params, z, rng=None, train=False,
+    out, _ = apply_model(state.generator, eval_generator_params(state), z,
+                         rng=None, train=False,
                          **task.generator_kwargs(state.step))
-    return task.critic_view(out)
+    return task.sample_view(out)
 
   def sample(state: GANState, key: jax.Array, n: int) -> np.ndarray:
     keys = jax.random.split(key, math.ceil(n / batch))
@@ -150,7 +161,9 @@ def evaluate_and_dump(exp: Experiment, state: GANState, step: int,
   key = jax.random.fold_in(jax.random.PRNGKey(exp.config.seed + 1), step)
   sample_key, metric_key = jax.random.split(key)
   samples = sample(state, sample_key, exp.config.eval.num_samples)
-  metrics = exp.task.evaluate(samples, metric_key)
+  metrics = exp.task.evaluate(
+      samples, metric_key,
+      state.generator.variables(eval_generator_params(state)))
   if jax.process_index() == 0:
     sample_dir = os.path.join(workdir, "samples")
     os.makedirs(sample_dir, exist_ok=True)
@@ -181,7 +194,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
           config, exp.task,
           constrain_batch=parallel.batch_constraint(exp.mesh)),
       exp.mesh, state)
-  sample = make_sampler(exp)
+  sample = make_sampler(config, exp.task)
   writer = logs.MetricWriter(workdir, active=jax.process_index() == 0)
   progress = logs.Progress(config.num_steps)
   stop = _install_stop_handlers()
@@ -234,7 +247,7 @@ def write_samples(config: ml_collections.ConfigDict, workdir: str,
   if step == 0:
     raise errors.ConfigError(
         f"no checkpoint in {workdir!r}: train first (--mode=train)")
-  samples = make_sampler(exp)(
+  samples = make_sampler(config, exp.task)(
       exp.state, jax.random.PRNGKey(config.seed + 2), num_samples)
   path = os.path.join(workdir, "samples", f"sampled_step_{step:07d}")
   os.makedirs(os.path.dirname(path), exist_ok=True)

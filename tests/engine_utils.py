@@ -52,3 +52,21 @@ def trees_equal(a, b) -> bool:
   return len(leaves_a) == len(leaves_b) and all(
       np.array_equal(np.asarray(x), np.asarray(y))
       for x, y in zip(leaves_a, leaves_b))
+
+
+def tiny_text_config(cache_dir: str, objective: str = "ppogan", **overrides):
+  """The oracle-text config with a tiny oracle, generator and critic."""
+  c = load_config("text_relgan", objective)
+  c.data.update(vocab_size=40, length=8, num_samples=512, cache_dir=cache_dir)
+  c.model.update(embed_dim=8, head_size=16, dis_embed_dim=8,
+                 num_representations=4, num_filters=8)
+  c.pretrain.update(epochs=30, eval_every_epochs=30)
+  c.batch_size = 16
+  c.num_steps = 20
+  c.log_every = 10
+  c.eval_every = 20
+  c.checkpoint_every = 20
+  c.eval.num_samples = 512
+  for key, value in overrides.items():
+    c[key] = value
+  return c

@@ -37,13 +37,18 @@ class Task:
       process's share of the real batches of outer step `step`. Being a pure
       function of the step, its position is the step itself, which makes a
       resumed run read exactly the data the uninterrupted run reads.
-    evaluate: (generated samples as np.ndarray, key) -> dict of float
-      metrics.
+    evaluate: (generated samples as np.ndarray, key, generator variables)
+      -> dict of float metrics (the variables serve model-based metrics such
+      as the generator's NLL on the training data).
     write_samples: (generated samples, path without suffix) -> None; writes a
       PNG plot/grid or a text dump.
     to_critic_input: real data batch -> the critic's input (e.g. token ids
       to one-hots); inside jit.
     critic_view: generator output -> the critic's input; inside jit.
+    sample_view: generator output -> the samples evaluated and written
+      (e.g. token ids rather than soft one-hots); inside jit.
+    initialise_generator: freshly initialised generator params -> the params
+      adversarial training starts from (e.g. after MLE pre-training).
   """
   generator: nn.Module
   critic: nn.Module
@@ -51,13 +56,17 @@ class Task:
   sample_latent: Callable[[Array, int], Array]
   generator_kwargs: Callable[[Array], Mapping[str, Any]]
   real_batches: Callable[[int, int, int, int, int], np.ndarray]
-  evaluate: Callable[[np.ndarray, Array], dict[str, float]]
+  evaluate: Callable[[np.ndarray, Array, Any], dict[str, float]]
   write_samples: Callable[[np.ndarray, str], None]
   to_critic_input: Callable[[Array], Array] = _identity
   critic_view: Callable[[Any], Array] = _identity
+  sample_view: Callable[[Any], Array] = _identity
+  initialise_generator: Callable[[Any], Any] = _identity
 
 
-TASKS = {"toy": "ppogan_jax.tasks.toy"}
+TASKS = {"toy": "ppogan_jax.tasks.toy",
+         "oracle_text": "ppogan_jax.tasks.oracle_text",
+         "images": "ppogan_jax.tasks.images"}
 
 
 def build_task(config: ml_collections.ConfigDict) -> Task:

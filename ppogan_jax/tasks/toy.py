@@ -1,5 +1,6 @@
 """The WGAN-GP toy task: 2-D mixtures and the swiss roll with MLP G and f."""
 import functools
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -28,9 +29,12 @@ def real_batches(step: int, num_batches: int, batch_size: int,
   return samples.reshape(num_batches, batch_size, 2)[:, rows]
 
 
-def evaluate(samples: np.ndarray, key: jax.Array, *, dataset: str,
-             seed: int) -> dict[str, float]:
-  """Sliced Wasserstein distance to fresh data; mode statistics for mixtures."""
+def evaluate(samples: np.ndarray, key: jax.Array, generator_variables: Any,
+             *, dataset: str, seed: int) -> dict[str, float]:
+  """Sliced Wasserstein distance to fresh data; mode statistics for mixtures.
+
+  `generator_variables` is unused: every toy metric is a function of samples.
+  """
   real = toy_data.TOY_DATASETS[dataset](
       np.random.default_rng([seed, 2**31 - 1]), len(samples))
   metrics = {"sliced_wasserstein": float(toy_metrics.sliced_wasserstein(

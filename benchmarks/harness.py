@@ -1,0 +1,99 @@
+"""Timing harness shared by the benchmark scripts.
+
+Separates compilation from execution, reports the median/min/max of timed
+repeats after a warm-up, FLOPs from XLA's cost analysis, and peak memory.
+"""
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import time
+from typing import Any, Callable
+
+import jax
+
+
+def hardware() -> dict[str, Any]:
+  """What the numbers were measured on."""
+  device = jax.devices()[0]
+  cpu = platform.processor() or platform.machine()
+  try:
+    with open("/proc/cpuinfo") as f:
+      cpu = next(l.split(":", 1)[1].strip() for l in f if "model name" in l)
+  except (OSError, StopIteration):
+    pass
+  return {"jax": jax.__version__, "backend": jax.default_backend(),
+          "device": device.device_kind, "num_devices": jax.device_count(),
+          "cpu": cpu, "cpu_count": os.cpu_count()}
+
+
+def peak_rss_gib() -> float:
+  return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def benchmark(name: str, fn: Callable, args: tuple, *, repeats: int,
+              warmup: int = 1, items_per_call: int = 1,
+              donate_result_into: Callable | None = None) -> dict[str, Any]:
+  """Compiles `fn` (a jitted function) on `args`, then times `repeats` calls.
+
+  Args:
+    name: the workload's name in the report.
+    fn: a `jax.jit`-wrapped function.
+    args: its arguments.
+    repeats: timed calls (after `warmup` untimed ones).
+    items_per_call: samples processed per call (for samples/s).
+    donate_result_into: maps (args, result) to the next call's args, for
+      functions that donate their input state.
+  """
+  start = time.perf_counter()
+  compiled = fn.lower(*args).compile()
+  compile_s = time.perf_counter() - start
+  cost = compiled.cost_analysis()
+  cost = cost[0] if isinstance(cost, list) else cost
+  flops = float(cost.get("flops", float("nan"))) if cost else float("nan")
+  memory = compiled.memory_analysis()
+  temp_gib = (memory.temp_size_in_bytes / 2**30) if memory else float("nan")
+
+  times = []
+  for i in range(warmup + repeats):
+    t = time.perf_counter()
+    result = compiled(*args)
+    jax.block_until_ready(result)
+    if i >= warmup:
+      times.append(time.perf_counter() - t)
+    if donate_result_into is not None:
+      args = donate_result_into(args, result)
+  median = statistics.median(times)
+  return {
+      "workload": name, "compile_s": round(compile_s, 2),
+      "median_ms": round(1e3 * median, 1), "min_ms": round(1e3 * min(times), 1),
+      "max_ms": round(1e3 * max(times), 1), "repeats": repeats,
+      "samples_per_s": round(items_per_call / median, 1),
+      "gflop_per_call": round(flops / 1e9, 2),
+      "achieved_gflop_per_s": round(flops / 1e9 / median, 1),
+      "xla_temp_memory_gib": round(temp_gib, 3),
+      "peak_rss_gib": round(peak_rss_gib(), 2),
+  }
+
+
+def parser(description: str) -> argparse.ArgumentParser:
+  p = argparse.ArgumentParser(description=description)
+  p.add_argument("--repeats", type=int, default=10)
+  p.add_argument("--json", type=str, default="",
+                 help="also write the results to this JSON file")
+  return p
+
+
+def report(results: list[dict[str, Any]], json_path: str) -> None:
+  """Prints the hardware and a table of results; optionally writes JSON."""
+  hw = hardware()
+  print(" ".join(f"{k}={v}" for k, v in hw.items()))
+  keys = list(results[0])
+  print(" | ".join(keys))
+  for r in results:
+    print(" | ".join(str(r[k]) for k in keys))
+  if json_path:
+    with open(json_path, "w") as f:
+      json.dump({"hardware": hw, "results": results}, f, indent=2)
