@@ -4,6 +4,7 @@ Separates compilation from execution, reports the median/min/max of timed
 repeats after a warm-up, FLOPs from XLA's cost analysis, and peak memory.
 """
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -13,6 +14,36 @@ import time
 from typing import Any, Callable
 
 import jax
+
+from ppogan_jax import parallel, step as step_lib, tasks, train
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def load_config(name: str, arg: str):
+  """get_config(arg) of configs/<name>.py."""
+  spec = importlib.util.spec_from_file_location(
+      name, os.path.join(REPO, "configs", name + ".py"))
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module.get_config(arg)
+
+
+def train_step_benchmark(config, name: str, repeats: int) -> dict[str, Any]:
+  """Times one outer iteration of `config` (the fused, donated train step)."""
+  task = tasks.build_task(config)
+  mesh = parallel.make_mesh()
+  state = parallel.replicate(train.create_state(config, task), mesh)
+  step_fn = parallel.compile_train_step(
+      step_lib.make_train_step(
+          config, task, constrain_batch=parallel.batch_constraint(mesh)),
+      mesh, state)
+  real = parallel.global_real_batch(task.real_batches(
+      0, config.n_critic + config.n_gen, config.batch_size, 0, 1), mesh)
+  return benchmark(
+      name, step_fn, (state, real), repeats=repeats,
+      items_per_call=config.batch_size * (config.n_critic + config.n_gen),
+      donate_result_into=lambda args, out: (out[0], args[1]))
 
 
 def hardware() -> dict[str, Any]:

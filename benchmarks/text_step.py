@@ -7,43 +7,16 @@ Workloads: the MLE step; the adversarial iteration in the paper's schedule
 (5 critic steps + 5 × (classifier + generator) steps) and in the public
 code's (5 critic steps + 1 × (classifier + generator)), each one compiled call.
 """
-import importlib.util
 import os
 import sys
 
-import jax
 import jax.numpy as jnp
 import optax
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(REPO, "benchmarks"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import harness  # noqa: E402
-from ppogan_jax import parallel, pretrain, step as step_lib, tasks, train  # noqa: E402
-
-
-def load_config(arg: str):
-  spec = importlib.util.spec_from_file_location(
-      "text_relgan", os.path.join(REPO, "configs", "text_relgan.py"))
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module.get_config(arg)
-
-
-def adversarial(config, name, repeats):
-  task = tasks.build_task(config)
-  mesh = parallel.make_mesh()
-  state = parallel.replicate(train.create_state(config, task), mesh)
-  step_fn = parallel.compile_train_step(
-      step_lib.make_train_step(
-          config, task, constrain_batch=parallel.batch_constraint(mesh)),
-      mesh, state)
-  real = parallel.global_real_batch(task.real_batches(
-      0, config.n_critic + config.n_gen, config.batch_size, 0, 1), mesh)
-  return harness.benchmark(
-      name, step_fn, (state, real), repeats=repeats,
-      items_per_call=config.batch_size * (config.n_critic + config.n_gen),
-      donate_result_into=lambda args, out: (out[0], args[1]))
+from ppogan_jax import pretrain, tasks, train  # noqa: E402
 
 
 def mle(config, repeats):
@@ -65,13 +38,14 @@ def main():
   args = p.parse_args()
   results = []
   for workload in args.workloads.split(","):
-    config = load_config(f"{args.objective},{args.length}")
+    config = harness.load_config("text_relgan",
+                                 f"{args.objective},{args.length}")
     config.pretrain.epochs = 0
     if workload == "mle":
       results.append(mle(config, args.repeats))
     else:
       config.n_gen = 5 if workload == "paper" else 1
-      results.append(adversarial(
+      results.append(harness.train_step_benchmark(
           config, f"adversarial_{workload}_{config.n_critic}d{config.n_gen}g"
           f"_L{args.length}", args.repeats))
     print(results[-1], flush=True)

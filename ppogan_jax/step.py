@@ -85,12 +85,17 @@ def make_train_step(
         **task.generator_kwargs(step))
     return constrain_batch(task.critic_view(out)), collections
 
+  def fresh_fakes(state: GANState, batch_size: int, key: Array) -> Array:
+    """A new generated batch, as constants (only the critic/C learn from it)."""
+    z_key, g_key = jax.random.split(key)
+    z = constrain_batch(task.sample_latent(z_key, batch_size))
+    fake, _ = generate(state, state.generator.params, z, state.step, g_key)
+    return jax.lax.stop_gradient(fake)
+
   def critic_update(state: GANState, real: Array, key: Array
                     ) -> tuple[GANState, Metrics]:
-    z_key, g_key, real_key, fake_key, gp_key, ct_key = jax.random.split(key, 6)
-    z = constrain_batch(task.sample_latent(z_key, real.shape[0]))
-    fake, _ = generate(state, state.generator.params, z, state.step, g_key)
-    fake = jax.lax.stop_gradient(fake)
+    fake_gen_key, real_key, fake_key, gp_key, ct_key = jax.random.split(key, 5)
+    fake = fresh_fakes(state, real.shape[0], fake_gen_key)
     real = task.to_critic_input(real)
     critic = state.critic
 
@@ -145,10 +150,8 @@ def make_train_step(
 
   def classifier_update(state: GANState, real: Array, key: Array
                         ) -> tuple[GANState, Metrics]:
-    z_key, g_key, real_key, fake_key = jax.random.split(key, 4)
-    z = constrain_batch(task.sample_latent(z_key, real.shape[0]))
-    fake, _ = generate(state, state.generator.params, z, state.step, g_key)
-    fake = jax.lax.stop_gradient(fake)
+    fake_gen_key, real_key, fake_key = jax.random.split(key, 3)
+    fake = fresh_fakes(state, real.shape[0], fake_gen_key)
     real = task.to_critic_input(real)
     clf = state.classifier
 

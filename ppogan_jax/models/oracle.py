@@ -14,7 +14,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-BOS = 1
+from ppogan_jax.models import sequence
+from ppogan_jax.models.sequence import BOS
 
 
 class LSTMCarry(NamedTuple):
@@ -129,10 +130,8 @@ class OracleLSTM(nn.Module):
     Returns:
       float32 [B, L, V].
     """
-    chex.assert_rank(tokens, 2)
     batch_size = tokens.shape[0]
-    inputs = jnp.concatenate(
-        [jnp.full((batch_size, 1), BOS, tokens.dtype), tokens[:, :-1]], axis=1)
+    inputs = sequence.teacher_forcing_inputs(tokens)
     embedded = jnp.swapaxes(self.embedding[inputs], 0, 1)
     weights = self._weights()
 

@@ -13,8 +13,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-BOS = 1
-PADDING_IDX = 0
+from ppogan_jax.models import sequence
+from ppogan_jax.models.sequence import BOS, PADDING_IDX
 TEMPERATURE_SCHEDULES = ("exp", "lin", "log", "sigmoid", "quad", "sqrt", "no")
 
 
@@ -234,12 +234,18 @@ class _RelGANCell(nn.Module):
                                 head_size=self.head_size)
     self.lstm2out = _dense(self.vocab_size, "lstm2out")
 
-  def __call__(self, tokens: chex.Array,
-               memory: chex.Array) -> tuple[chex.Array, chex.Array]:
+  def core(self, tokens: chex.Array,
+           memory: chex.Array) -> tuple[chex.Array, chex.Array]:
+    """Embedding → RMC: (previous tokens [B], memory) → (output [B, S·D],
+    next memory), without the output projection."""
     embedded = self.embedding[tokens]
     is_padding = (tokens == PADDING_IDX)[:, None]
     embedded = jnp.where(is_padding, jax.lax.stop_gradient(embedded), embedded)
-    output, memory = self.rmc(embedded, memory)
+    return self.rmc(embedded, memory)
+
+  def __call__(self, tokens: chex.Array,
+               memory: chex.Array) -> tuple[chex.Array, chex.Array]:
+    output, memory = self.core(tokens, memory)
     return self.lstm2out(output), memory
 
 
@@ -256,8 +262,8 @@ def _gumbel_softmax_step(cell: _RelGANCell, carry, noise: chex.Array,
 
 def _teacher_forced_step(cell: _RelGANCell, memory: chex.Array,
                          tokens: chex.Array):
-  logits, memory = cell(tokens, memory)
-  return memory, logits
+  output, memory = cell.core(tokens, memory)
+  return memory, output
 
 
 class GeneratorOutput(NamedTuple):
@@ -361,7 +367,9 @@ class RelGANGenerator(nn.Module):
   def teacher_forced_logits(self, tokens: chex.Array) -> chex.Array:
     """Logits of p(x_t | x_<t) from the input [BOS, x_1 .. x_{L−1}].
 
-    Used for MLE pre-training and NLL_gen.
+    Used for MLE pre-training and NLL_gen. The scan carries only the RMC;
+    lstm2out is applied once to all L outputs (one [B·L, D]×[D, V] matmul
+    instead of L small ones inside the loop; same result).
 
     Args:
       tokens: int [B, L], the targets x_1 .. x_L.
@@ -369,14 +377,12 @@ class RelGANGenerator(nn.Module):
     Returns:
       float32 [B, L, V].
     """
-    chex.assert_rank(tokens, 2)
     batch_size = tokens.shape[0]
-    inputs = jnp.concatenate(
-        [jnp.full((batch_size, 1), BOS, tokens.dtype), tokens[:, :-1]], axis=1)
+    inputs = sequence.teacher_forcing_inputs(tokens)
     unroll = nn.scan(_teacher_forced_step, variable_broadcast="params",
                      split_rngs={"params": False}, in_axes=1, out_axes=1)
-    _, logits = unroll(self.cell, self.initial_memory(batch_size), inputs)
-    return logits
+    _, outputs = unroll(self.cell, self.initial_memory(batch_size), inputs)
+    return self.cell.lstm2out(outputs)
 
 
 def _uniform(scale: float) -> nn.initializers.Initializer:
