@@ -17,6 +17,8 @@ setuptools.setup(
         "orbax-checkpoint>=0.11",
         "chex>=0.1.88",
         "tensorflow-datasets>=4.9.7",
+        # tfds.data_source's random-access reader (MNIST, CIFAR-10).
+        "array-record",
         "ml-collections>=1.0",
         "absl-py",
         "numpy",
@@ -24,8 +26,14 @@ setuptools.setup(
         "tensorboardX>=2.6",
         # Sample plots and grids written during training.
         "matplotlib",
+        # FID's matrix square root (also a JAX dependency).
+        "scipy",
+        # The bundled 8x8 `digits` image dataset (no download).
+        "scikit-learn",
     ],
     extras_require={
-        "test": ["pytest>=8", "pytest-xdist"],
+        "test": ["pytest>=8", "pytest-xdist",
+                 # tests/test_notebooks.py executes notebooks/*.ipynb.
+                 "nbclient", "nbformat", "ipykernel"],
     },
 )

@@ -19,7 +19,8 @@ log = logs.get_logger()
 # Fields that may change between a run and its resumption.
 RUN_CONTROL_FIELDS = frozenset({
     "num_steps", "log_every", "checkpoint_every", "eval_every",
-    "keep_checkpoints", "eval.num_samples", "progress", "distributed",
+    "keep_checkpoints", "eval", "distributed", "data.cache_dir",
+    "data.data_dir",
 })
 
 

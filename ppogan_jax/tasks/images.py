@@ -317,7 +317,8 @@ def build(config: ml_collections.ConfigDict) -> Task:
       image_size & (image_size - 1)):
     raise ConfigError(f"config.data.image_size={image_size!r}: choose a power"
                       " of two >= 8 (8, 16, 32)")
-  if config.eval.is_splits < 1 or config.eval.num_samples < config.eval.is_splits:
+  splits = config.eval.is_splits
+  if splits < 1 or config.eval.num_samples < splits:
     raise ConfigError(f"config.eval.num_samples={config.eval.num_samples} "
                       f"must be >= config.eval.is_splits="
                       f"{config.eval.is_splits} >= 1")
@@ -333,11 +334,13 @@ def build(config: ml_collections.ConfigDict) -> Task:
   channels = raw.pixels.shape[-1]
   (generator, critic, classifier), critic_rates = _models(
       config, channels, image_size)
-  if variants.get_variant(config.objective).consistency and not any(
-      r > 0 for r in critic_rates):
-    raise ConfigError(f"config.objective={config.objective!r}: the "
-                      "consistency term needs critic dropout > 0 (set "
-                      "config.model.critic_dropout)")
+  uses_ct = (config.consistency_weight > 0
+             or variants.get_variant(config.objective).consistency)
+  if uses_ct and not any(r > 0 for r in critic_rates):
+    raise ConfigError("the CT-GAN consistency term compares two dropout "
+                      "passes and is 0 without critic dropout: set "
+                      "config.model.critic_dropout > 0 or "
+                      "config.consistency_weight=0")
   log.info("%s: %d training images %s → %d×%d×%d", name, len(raw.labels),
            raw.pixels.shape[1:], image_size, image_size, channels)
   return Task(
