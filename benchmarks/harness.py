@@ -40,10 +40,13 @@ def train_step_benchmark(config, name: str, repeats: int) -> dict[str, Any]:
       mesh, state)
   real = parallel.global_real_batch(task.real_batches(
       0, config.n_critic + config.n_gen, config.batch_size, 0, 1), mesh)
-  return benchmark(
+  result = benchmark(
       name, step_fn, (state, real), repeats=repeats,
       items_per_call=config.batch_size * (config.n_critic + config.n_gen),
       donate_result_into=lambda args, out: (out[0], args[1]))
+  shard = real.sharding.shard_shape(real.shape)
+  return {**result, "devices": mesh.size, "global_batch": config.batch_size,
+          "per_device_batch": shard[1]}
 
 
 def hardware() -> dict[str, Any]:
@@ -118,13 +121,15 @@ def parser(description: str) -> argparse.ArgumentParser:
 
 
 def report(results: list[dict[str, Any]], json_path: str) -> None:
-  """Prints the hardware and a table of results; optionally writes JSON."""
+  """Prints the hardware and a markdown table of the results (the README's
+  benchmark table); optionally writes JSON."""
   hw = hardware()
   print(" ".join(f"{k}={v}" for k, v in hw.items()))
   keys = list(results[0])
-  print(" | ".join(keys))
+  print("| " + " | ".join(keys) + " |")
+  print("|---" * len(keys) + "|")
   for r in results:
-    print(" | ".join(str(r[k]) for k in keys))
+    print("| " + " | ".join(str(r[k]) for k in keys) + " |")
   if json_path:
     with open(json_path, "w") as f:
       json.dump({"hardware": hw, "results": results}, f, indent=2)

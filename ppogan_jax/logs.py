@@ -25,7 +25,10 @@ def get_logger() -> logging.Logger:
 class MetricWriter:
   """Writes scalar metrics as TensorBoard events and as `metrics.jsonl`.
 
-  Only process 0 writes; other processes get a writer that does nothing.
+  Each JSONL record also holds `elapsed_s`, the seconds since this writer
+  was created (a resumed run starts again from 0), from which the compute
+  time of a run trained in several invocations adds up. Only process 0
+  writes; other processes get a writer that does nothing.
   """
 
   def __init__(self, workdir: str, *, active: bool):
@@ -33,13 +36,16 @@ class MetricWriter:
     if active:
       self._tb = SummaryWriter(logdir=os.path.join(workdir, "tensorboard"))
       self._jsonl = open(os.path.join(workdir, "metrics.jsonl"), "a")
+      self._created = time.perf_counter()
 
   def write(self, step: int, scalars: dict[str, float]) -> None:
     if not self._active:
       return
     for name, value in scalars.items():
       self._tb.add_scalar(name, value, global_step=step)
-    self._jsonl.write(json.dumps({"step": step, **scalars}) + "\n")
+    elapsed = round(time.perf_counter() - self._created, 3)
+    self._jsonl.write(
+        json.dumps({"step": step, **scalars, "elapsed_s": elapsed}) + "\n")
     self._jsonl.flush()
 
   def flush(self) -> None:

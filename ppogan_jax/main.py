@@ -1,8 +1,8 @@
 """Command line: `python -m ppogan_jax.main --config=configs/X.py --workdir=DIR`.
 
---mode=train (default) trains or resumes; --mode=sample writes
---num_samples samples of the latest checkpoint. Config fields are overridden
-with --config.field=value.
+--mode=train (default) trains or resumes (--until_step=N pauses after step N);
+--mode=sample writes --num_samples samples of the latest checkpoint. Config
+fields are overridden with --config.field=value.
 """
 import sys
 
@@ -23,6 +23,9 @@ config_flags.DEFINE_config_file(
 flags.DEFINE_string("workdir", None, "Directory for checkpoints, logs, samples.")
 flags.DEFINE_enum("mode", "train", ["train", "sample"], "What to do.")
 flags.DEFINE_integer("num_samples", 1000, "Samples to write in --mode=sample.")
+flags.DEFINE_integer(
+    "until_step", 0, "Pause the run after this step (checkpointed); rerun "
+    "without it, or with a later step, to continue. 0: train to num_steps.")
 flags.mark_flags_as_required(["config", "workdir"])
 
 
@@ -50,7 +53,8 @@ def main(argv):
       path = train.write_samples(config, FLAGS.workdir, FLAGS.num_samples)
       print(f"wrote samples to {path}.*")
     else:
-      train.train_and_evaluate(config, FLAGS.workdir)
+      train.train_and_evaluate(config, FLAGS.workdir,
+                               until_step=FLAGS.until_step)
   except (errors.ConfigError, checkpoint.ConfigMismatchError,
           train.NonFiniteLossError) as e:
     print(f"error: {e}", file=sys.stderr)

@@ -7,7 +7,9 @@ result is its own Orbax checkpoint directory, keyed by everything that
 determines it, so every adversarial variant starts from the same pre-trained
 generator, and an interrupted pre-training resumes from its last saved epoch.
 """
+import json
 import os
+import time
 from typing import Any, Callable
 
 import jax
@@ -83,9 +85,11 @@ def mle_pretrain(
     learning_rate: Adam learning rate (1e-2 in the reference).
     grad_clip_norm: global-norm gradient clipping (5.0 in the reference).
     evaluate: params -> metrics logged every `eval_every_epochs` epochs
-      (e.g. NLL_oracle).
+      (e.g. NLL_oracle), also appended to `directory`/metrics.jsonl with
+      `elapsed_s`, the seconds since this call started.
     eval_every_epochs: evaluation period in epochs (10 in the reference).
   """
+  started = time.perf_counter()
   optimizer = optax.chain(optax.clip_by_global_norm(grad_clip_norm),
                           optax.adam(learning_rate))
   state = {"params": params, "opt_state": optimizer.init(params)}
@@ -110,6 +114,9 @@ def mle_pretrain(
       progress.start(epoch)
     if epoch % eval_every_epochs == 0 or epoch == epochs:
       scalars = {"mle/train_nll": float(loss), **evaluate(params)}
+      with open(os.path.join(directory, "metrics.jsonl"), "a") as f:
+        f.write(json.dumps({"epoch": epoch, **scalars, "elapsed_s": round(
+            time.perf_counter() - started, 3)}) + "\n")
       manager.save(epoch, args=ocp.args.StandardSave(
           {"params": params, "opt_state": opt_state}))
       log.info("MLE %s", progress.line(

@@ -171,9 +171,14 @@ def evaluate_and_dump(exp: Experiment, state: GANState, step: int,
   return {f"eval/{k}": v for k, v in metrics.items()}
 
 
-def train_and_evaluate(config: ml_collections.ConfigDict,
-                       workdir: str) -> GANState:
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
+                       until_step: int = 0) -> GANState:
   """Trains `config` in `workdir`, resuming from its latest checkpoint.
+
+  With `until_step` > 0 the run pauses after that step (saving a checkpoint):
+  the same call without it, or with a later one, continues the run exactly,
+  with every schedule still following config.num_steps (how long
+  experiments are trained in chunks, e.g. several objectives in turn).
 
   Returns the final state. Raises NonFiniteLossError on NaN/inf losses.
   """
@@ -201,8 +206,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
   n_real = config.n_critic + config.n_gen
   pending = []
   step = start
+  end = min(until_step or config.num_steps, config.num_steps)
   try:
-    while step < config.num_steps:
+    while step < end:
       local = exp.task.real_batches(step, n_real, config.batch_size,
                                     jax.process_index(), jax.process_count())
       state, metrics = train_step(
@@ -213,7 +219,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
         progress.start(step)
       last = step == config.num_steps
       stopping = stop["signal"] is not None
-      save = last or stopping or step % config.checkpoint_every == 0
+      save = (step == end or stopping
+              or step % config.checkpoint_every == 0)
       if pending and (save or step % config.log_every == 0):
         scalars = _fetch(pending)
         pending = []

@@ -1,10 +1,12 @@
 """The oracle-text experiment end to end at tiny sizes: MLE, then PPO-GAN."""
 import json
 import os
+import re
 
 import jax
 import numpy as np
 
+from ppogan_jax import config_check
 from ppogan_jax import tasks
 from ppogan_jax import train
 from ppogan_jax.tasks import oracle_text
@@ -39,6 +41,11 @@ def test_mle_then_ppogan_beats_the_untrained_generator(tmp_path):
   # The MLE generator is cached: a second variant starts from the same one.
   pretrain_dir = oracle_text._pretrain_directory(config)
   assert os.path.isdir(os.path.join(pretrain_dir, "30"))
+  mle = [json.loads(l) for l in open(os.path.join(pretrain_dir,
+                                                  "metrics.jsonl"))]
+  assert [m["epoch"] for m in mle] == list(range(
+      config.pretrain.eval_every_epochs, 31, config.pretrain.eval_every_epochs))
+  assert mle[-1]["mle/nll_oracle"] < untrained["nll_oracle"]
   other = engine_utils.tiny_text_config(str(tmp_path / "cache"), "wgan_gp")
   first = train.create_state(config, tasks.build_task(config))
   second = train.create_state(other, tasks.build_task(other))
@@ -57,3 +64,16 @@ def test_real_batches_are_seeded_by_step_and_split_across_processes():
   np.testing.assert_array_equal(a, b)
   assert not np.array_equal(a, c)
   np.testing.assert_array_equal(np.concatenate(halves, axis=1), a)
+
+
+def test_readme_main_job_is_the_oracle_experiment_at_the_paper_budget():
+  with open(os.path.join(engine_utils.REPO, "README.md")) as f:
+    main_job = f.read().split("```bash\n", 1)[1].splitlines()[0]
+  config_arg = re.search(r"--config=configs/(\w+)\.py(?::(\S+))?", main_job)
+  assert config_arg and config_arg.group(1) == "text_relgan"
+  config = engine_utils.load_config(
+      "text_relgan", *filter(None, [config_arg.group(2)]))
+  config_check.check_config(config)
+  assert (config.task, config.objective, config.data.length) == (
+      "oracle_text", "ppogan", 20)
+  assert (config.pretrain.epochs, config.num_steps) == (150, 3000)

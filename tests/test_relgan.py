@@ -350,20 +350,30 @@ class TestDiscriminator:
     weights = jax.random.normal(jax.random.key(14),
                                 (B, disc.num_representations))
 
-    def plain(embedded, kernel):
-      f = kernel.shape[0]
-      steps = embedded.shape[1] - f + 1
-      c = sum(jnp.einsum("btrd,dn->btrn", embedded[:, k:k + steps], kernel[k])
-              for k in range(f))
-      return jnp.max(c, axis=1)
+    def plain(embedded, kernels):
+      pooled = []
+      for kernel in kernels:
+        f = kernel.shape[0]
+        steps = embedded.shape[1] - f + 1
+        c = sum(jnp.einsum("btrd,dn->btrn", embedded[:, k:k + steps],
+                           kernel[k]) for k in range(f))
+        pooled.append(jnp.max(c, axis=1))
+      return jnp.concatenate(pooled, axis=-1)
 
     def loss(p, x):
       return jnp.sum(disc.apply(p, x, train=False) * weights)
 
+    def penalty(p, x):
+      # The gradient penalty's shape: differentiates the critic twice.
+      return jnp.sum(jnp.square(jax.grad(loss, argnums=1)(p, x) - 0.01))
+
     grads = jax.jit(jax.grad(loss, argnums=(0, 1)))(params, soft)
+    second = jax.jit(jax.grad(penalty))(params, soft)
     monkeypatch.setattr(relgan, "_conv_max_over_time", plain)
     expected = jax.jit(jax.grad(loss, argnums=(0, 1)))(params, soft)
-    for g, e in zip(jax.tree.leaves(grads), jax.tree.leaves(expected)):
+    expected_second = jax.jit(jax.grad(penalty))(params, soft)
+    for g, e in zip(jax.tree.leaves((grads, second)),
+                    jax.tree.leaves((expected, expected_second))):
       np.testing.assert_allclose(g, e, atol=1e-5, rtol=1e-4)
 
   def test_dropout_only_in_train_mode(self, discriminator):

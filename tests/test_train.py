@@ -63,6 +63,8 @@ def test_run_writes_metrics_samples_and_checkpoints(full_run):
           "eval/modes_covered"} <= {tag for tag, _, _ in events}
   lines = [json.loads(l) for l in open(os.path.join(workdir, "metrics.jsonl"))]
   assert lines[0]["step"] == 1 and "critic/gradient_penalty" in lines[0]
+  elapsed = [line["elapsed_s"] for line in lines]
+  assert elapsed == sorted(elapsed) and elapsed[-1] > 0
   assert sorted(os.listdir(os.path.join(workdir, "samples"))) == [
       "step_0000003.png", "step_0000006.png"]
   assert checkpoint.Checkpointer(
@@ -72,7 +74,11 @@ def test_run_writes_metrics_samples_and_checkpoints(full_run):
 def test_interrupted_and_resumed_run_is_bit_identical(full_run, tmp_path):
   _, uninterrupted = full_run
   workdir = str(tmp_path)
-  train.train_and_evaluate(engine_utils.tiny_toy_config(num_steps=3), workdir)
+  paused = train.train_and_evaluate(engine_utils.tiny_toy_config(), workdir,
+                                    until_step=4)
+  assert int(paused.step) == 4
+  assert checkpoint.Checkpointer(
+      os.path.join(workdir, "checkpoints"), keep=3).steps() == [3, 4]
   resumed = train.train_and_evaluate(engine_utils.tiny_toy_config(), workdir)
   assert int(resumed.step) == 6
   assert engine_utils.trees_equal(resumed, uninterrupted)
