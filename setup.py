@@ -34,6 +34,8 @@ setuptools.setup(
     extras_require={
         "test": ["pytest>=8", "pytest-xdist",
                  # tests/test_notebooks.py executes notebooks/*.ipynb.
-                 "nbclient", "nbformat", "ipykernel"],
+                 "nbclient", "nbformat", "ipykernel",
+                 # The BLEU tests compare against nltk's implementation.
+                 "nltk"],
     },
 )
