@@ -4,6 +4,10 @@ Every field the train step, loop and checkpointing read is defined here, so
 `--config.field=value` overrides are type-checked by ml_collections and an
 unknown field is an error.
 """
+import importlib.util
+import os
+import types
+
 import ml_collections
 
 
@@ -44,3 +48,15 @@ def base_config() -> ml_collections.ConfigDict:
   c.distributed = ml_collections.ConfigDict(dict(
       enabled=False, coordinator_address="", num_processes=0, process_id=-1))
   return c
+
+
+def sibling_config(config_file: str, name: str) -> types.ModuleType:
+  """The config module `name`.py in the directory of `config_file`, for
+  configs that extend another (config files are loaded by path, not as a
+  package)."""
+  path = os.path.join(os.path.dirname(os.path.abspath(config_file)),
+                      name + ".py")
+  spec = importlib.util.spec_from_file_location(name, path)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module

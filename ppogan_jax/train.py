@@ -84,6 +84,8 @@ def setup(config: ml_collections.ConfigDict, workdir: str) -> Experiment:
   config_check.check_workdir(workdir)
   config_check.check_config(config)
   task = tasks_lib.build_task(config)
+  if jax.process_index() == 0:
+    task.prepare_workdir(workdir)
   mesh = parallel.make_mesh()
   state = create_state(config, task)
   checkpointer = checkpoint_lib.Checkpointer(

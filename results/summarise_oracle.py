@@ -2,20 +2,20 @@
 
   python results/summarise_oracle.py /path/to/root [--png=results/oracle_curves.png]
 
-Reads ROOT/cache/mle_generator_*/metrics.jsonl (MLE pre-training) and
-ROOT/<objective>/metrics.jsonl (adversarial runs), and prints a markdown table
+Reads ROOT/<objective>/metrics.jsonl (adversarial runs) and the metrics of
+the MLE generator they start from (in the cache directory of their config), and prints a markdown table
 in the layout of the paper's Table 2 with the latest NLL_oracle and NLL_gen of
 each row, its step and its compute time, plus the oracle's NLL of its own
 training data ("real data"). Writes the learning curves (NLL_oracle vs
 adversarial step, MLE epochs before step 0) as a PNG.
 """
 import argparse
-import glob
 import json
 import os
 
 import jax.numpy as jnp
 import matplotlib
+import ml_collections
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -23,6 +23,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from ppogan_jax.data import oracle as oracle_data  # noqa: E402
 from ppogan_jax.metrics import text as text_metrics  # noqa: E402
 from ppogan_jax.models import oracle as oracle_models  # noqa: E402
+from ppogan_jax.tasks import relgan_text  # noqa: E402
 
 PAPER_L20 = {"mle": 9.038, "rsgan": 6.680, "wgan_gp": 6.89, "ppogan": 5.67,
              "real": 5.750}
@@ -49,6 +50,10 @@ def compute_seconds(records):
   return total + last
 
 
+def _hours(seconds):
+  return f"{seconds / 3600:.2f} h" if seconds else "not recorded"
+
+
 def real_data_nll(root, config):
   d = config["data"]
   params, data = oracle_data.make_oracle_dataset(
@@ -65,9 +70,6 @@ def main():
   p.add_argument("root")
   p.add_argument("--png", default="")
   args = p.parse_args()
-  mle_files = glob.glob(os.path.join(args.root, "cache", "mle_generator_*",
-                                     "metrics.jsonl"))
-  mle = read_jsonl(mle_files[0]) if mle_files else []
   runs = {}
   for name, _ in ROWS[1:]:
     path = os.path.join(args.root, name, "metrics.jsonl")
@@ -76,13 +78,20 @@ def main():
       evals = [r for r in records if "eval/nll_oracle" in r]
       config = json.load(open(os.path.join(args.root, name, "config.json")))
       runs[name] = (evals, compute_seconds(records), config)
+  mle = []
+  if runs:
+    config = ml_collections.ConfigDict(next(iter(runs.values()))[2])
+    path = os.path.join(relgan_text.pretrain_directory(config),
+                        "metrics.jsonl")
+    mle = read_jsonl(path) if os.path.exists(path) else []
   print("| model | NLL_oracle (ours) | NLL_gen (ours) | MLE epochs | "
         "adversarial steps | compute time | paper NLL_oracle (L=20) |")
   print("|---|---|---|---|---|---|---|")
   if mle:
     last = mle[-1]
     print(f"| MLE | {last['mle/nll_oracle']:.3f} | {last['mle/nll_gen']:.3f} | "
-          f"{last['epoch']} | 0 | see log | {PAPER_L20['mle']} |")
+          f"{last['epoch']} | 0 | {_hours(compute_seconds(mle))} | "
+          f"{PAPER_L20['mle']} |")
   for name, label in ROWS[1:]:
     if name not in runs or not runs[name][0]:
       continue
@@ -90,7 +99,7 @@ def main():
     last = evals[-1]
     print(f"| {label} | {last['eval/nll_oracle']:.3f} | "
           f"{last['eval/nll_gen']:.3f} | {config['pretrain']['epochs']} | "
-          f"{last['step']} of {config['num_steps']} | {seconds / 3600:.2f} h | "
+          f"{last['step']} of {config['num_steps']} | {_hours(seconds)} | "
           f"{PAPER_L20.get(name, '—')} |")
   if runs:
     config = next(iter(runs.values()))[2]

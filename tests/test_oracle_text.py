@@ -9,7 +9,7 @@ import numpy as np
 from ppogan_jax import config_check
 from ppogan_jax import tasks
 from ppogan_jax import train
-from ppogan_jax.tasks import oracle_text
+from ppogan_jax.tasks import relgan_text
 from tests import engine_utils
 
 
@@ -39,7 +39,7 @@ def test_mle_then_ppogan_beats_the_untrained_generator(tmp_path):
   assert dump.shape == (512, 8) and dump.min() >= 0 and dump.max() < 40
 
   # The MLE generator is cached: a second variant starts from the same one.
-  pretrain_dir = oracle_text._pretrain_directory(config)
+  pretrain_dir = relgan_text.pretrain_directory(config)
   assert os.path.isdir(os.path.join(pretrain_dir, "30"))
   mle = [json.loads(l) for l in open(os.path.join(pretrain_dir,
                                                   "metrics.jsonl"))]
@@ -55,10 +55,10 @@ def test_mle_then_ppogan_beats_the_untrained_generator(tmp_path):
 
 def test_real_batches_are_seeded_by_step_and_split_across_processes():
   data = np.arange(100 * 3).reshape(100, 3)
-  a = oracle_text.real_batches(7, 2, 8, 0, 1, data=data, seed=1)
-  b = oracle_text.real_batches(7, 2, 8, 0, 1, data=data, seed=1)
-  c = oracle_text.real_batches(8, 2, 8, 0, 1, data=data, seed=1)
-  halves = [oracle_text.real_batches(7, 2, 8, p, 2, data=data, seed=1)
+  a = relgan_text.sentence_batches(7, 2, 8, 0, 1, data=data, seed=1)
+  b = relgan_text.sentence_batches(7, 2, 8, 0, 1, data=data, seed=1)
+  c = relgan_text.sentence_batches(8, 2, 8, 0, 1, data=data, seed=1)
+  halves = [relgan_text.sentence_batches(7, 2, 8, p, 2, data=data, seed=1)
             for p in range(2)]
   assert a.shape == (2, 8, 3)
   np.testing.assert_array_equal(a, b)

@@ -19,6 +19,11 @@ def _identity(x):
   return x
 
 
+def no_workdir_setup(workdir: str) -> None:
+  """The default `Task.prepare_workdir`: nothing to write or check."""
+  del workdir
+
+
 @dataclasses.dataclass(frozen=True)
 class Task:
   """Models, data and metrics of one experiment.
@@ -49,6 +54,9 @@ class Task:
       (e.g. token ids rather than soft one-hots); inside jit.
     initialise_generator: freshly initialised generator params -> the params
       adversarial training starts from (e.g. after MLE pre-training).
+    prepare_workdir: workdir -> None, called before training: writes what a
+      run's outputs depend on besides the config (e.g. a vocabulary) on the
+      first run, and checks it on a resume (raising ConfigError).
   """
   generator: nn.Module
   critic: nn.Module
@@ -62,10 +70,12 @@ class Task:
   critic_view: Callable[[Any], Array] = _identity
   sample_view: Callable[[Any], Array] = _identity
   initialise_generator: Callable[[Any], Any] = _identity
+  prepare_workdir: Callable[[str], None] = no_workdir_setup
 
 
 TASKS = {"toy": "ppogan_jax.tasks.toy",
          "oracle_text": "ppogan_jax.tasks.oracle_text",
+         "real_text": "ppogan_jax.tasks.real_text",
          "images": "ppogan_jax.tasks.images"}
 
 
