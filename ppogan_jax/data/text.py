@@ -37,7 +37,7 @@ import logging
 import os
 import re
 import tempfile
-from typing import Iterable, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
 import numpy as np
 
@@ -145,9 +145,20 @@ class TextFile:
   num_blank_lines: int
 
 
-def load_sentences(path: str, *,
-                   max_line_chars: int = DEFAULT_MAX_LINE_CHARS) -> TextFile:
-  """Reads a UTF-8 file of one sentence per line, lower-cased and tokenized.
+class TextLines(NamedTuple):
+  """The non-blank lines of a text file.
+
+  Attributes:
+    lines: each line without its line break, as written, in file order.
+    num_blank_lines: lines skipped because they hold only whitespace.
+  """
+  lines: list[str]
+  num_blank_lines: int
+
+
+def read_lines(path: str, *,
+               max_line_chars: int = DEFAULT_MAX_LINE_CHARS) -> TextLines:
+  """Reads the non-blank lines of a UTF-8 file, unchanged.
 
   Lines end with '\\n' (a '\\r' before it is dropped too). Lines holding only
   whitespace are skipped, counted and logged.
@@ -158,14 +169,14 @@ def load_sentences(path: str, *,
       break).
 
   Returns:
-    The file's sentences and its number of blank lines.
+    The file's lines and its number of blank lines.
 
   Raises:
     TextDataError: the file is missing, has a line that is not UTF-8 or is
       longer than `max_line_chars` (the message names `path:line`), or has
-      no sentence.
+      no non-blank line.
   """
-  sentences = []
+  lines = []
   num_blank = 0
   try:
     with open(path, "rb") as f:
@@ -181,17 +192,61 @@ def load_sentences(path: str, *,
               f"{path}:{number}: line has {len(line)} characters, more than "
               f"max_line_chars={max_line_chars}")
         if line.strip():
-          sentences.append(tokenize(line.lower()))
+          lines.append(line)
         else:
           num_blank += 1
   except OSError as e:
     raise TextDataError(f"{path}: cannot read the text file ({e})") from None
-  if not sentences:
+  if not lines:
     raise TextDataError(f"{path}: no sentence in the file ({num_blank} blank "
                         "lines)")
   if num_blank:
     _logger.info("%s: skipped %d blank lines", path, num_blank)
-  return TextFile(path=path, sentences=sentences, num_blank_lines=num_blank)
+  return TextLines(lines=lines, num_blank_lines=num_blank)
+
+
+def load_sentences(path: str, *,
+                   max_line_chars: int = DEFAULT_MAX_LINE_CHARS) -> TextFile:
+  """Reads a UTF-8 file of one sentence per line, lower-cased and tokenized.
+
+  The lines, the limit on their length and the errors are `read_lines`'s.
+
+  Returns:
+    The file's sentences and its number of blank lines.
+  """
+  lines, num_blank = read_lines(path, max_line_chars=max_line_chars)
+  return TextFile(path=path,
+                  sentences=[tokenize(line.lower()) for line in lines],
+                  num_blank_lines=num_blank)
+
+
+def save_json(directory: str, filename: str, content: dict) -> str:
+  """Writes `content` to `directory/filename` atomically; returns its path."""
+  os.makedirs(directory, exist_ok=True)
+  path = os.path.join(directory, filename)
+  with tempfile.NamedTemporaryFile(
+      "w", encoding="utf-8", dir=directory, suffix=".json.tmp",
+      delete=False) as f:
+    json.dump(content, f, ensure_ascii=False)
+  os.replace(f.name, path)
+  return path
+
+
+def load_json_list(path: str, key: str, what: str) -> list:
+  """The list `content[key]` of the JSON file `path` (`save_json`'s output).
+
+  Raises:
+    TextDataError: naming `path` and `what` (e.g. 'the vocabulary') when the
+      file cannot be read or parsed or `key` does not hold a list.
+  """
+  try:
+    with open(path, encoding="utf-8") as f:
+      value = json.load(f)[key]
+  except (OSError, ValueError, KeyError, TypeError) as e:
+    raise TextDataError(f"{path}: cannot read {what} ({e!r})") from None
+  if not isinstance(value, list):
+    raise TextDataError(f"{path}: {key!r} is not a list")
+  return value
 
 
 class Vocabulary:
@@ -244,27 +299,14 @@ class Vocabulary:
 
   def save(self, directory: str) -> str:
     """Writes `directory/vocabulary.json` atomically; returns its path."""
-    os.makedirs(directory, exist_ok=True)
-    path = os.path.join(directory, VOCABULARY_FILENAME)
-    with tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=directory, suffix=".json.tmp",
-        delete=False) as f:
-      json.dump({"words": list(self._words)}, f, ensure_ascii=False)
-    os.replace(f.name, path)
-    return path
+    return save_json(directory, VOCABULARY_FILENAME,
+                     {"words": list(self._words)})
 
   @classmethod
   def load(cls, directory: str) -> "Vocabulary":
     """Reads the vocabulary that `save(directory)` wrote."""
     path = os.path.join(directory, VOCABULARY_FILENAME)
-    try:
-      with open(path, encoding="utf-8") as f:
-        words = json.load(f)["words"]
-    except (OSError, ValueError, KeyError, TypeError) as e:
-      raise TextDataError(f"{path}: cannot read the vocabulary ({e!r})"
-                          ) from None
-    if not isinstance(words, list):
-      raise TextDataError(f"{path}: 'words' is not a list")
+    words = load_json_list(path, "words", "the vocabulary")
     try:
       return cls(words)
     except TextDataError as e:
@@ -275,21 +317,37 @@ class Vocabulary:
 
     For resuming: the ids a run was trained with must not change.
     """
-    saved = Vocabulary.load(directory)
-    if saved == self:
-      return
-    first = next((i for i, (a, b) in enumerate(zip(saved.words, self.words))
-                  if a != b), min(len(saved), len(self)))
-    raise TextDataError(
-        f"{os.path.join(directory, VOCABULARY_FILENAME)}: the saved "
-        f"vocabulary ({len(saved)} words) differs from the one built from the "
-        f"data now ({len(self)} words); first at id {first}: saved "
-        f"{_word_at(saved, first)}, now {_word_at(self, first)}. Use the "
-        "text files the run started with, or a new workdir.")
+    check_same_entries(os.path.join(directory, VOCABULARY_FILENAME),
+                       Vocabulary.load(directory).words, self.words,
+                       unit="words")
 
 
-def _word_at(vocab: Vocabulary, i: int) -> str:
-  return repr(vocab.words[i]) if i < len(vocab) else "none"
+def check_same_entries(path: str, saved: Sequence[str],
+                       current: Sequence[str], *, unit: str) -> None:
+  """Raises a `TextDataError` unless a vocabulary saved in `path` equals the
+  one built now, naming the first id where they differ.
+
+  Args:
+    path: the saved vocabulary's file (for the message).
+    saved: the entry of each id, as saved.
+    current: the entry of each id, as built from the data now.
+    unit: what the entries are ('words', 'characters').
+  """
+  saved, current = tuple(saved), tuple(current)
+  if saved == current:
+    return
+  first = next((i for i, (a, b) in enumerate(zip(saved, current)) if a != b),
+               min(len(saved), len(current)))
+  raise TextDataError(
+      f"{path}: the saved vocabulary ({len(saved)} {unit}) differs from the "
+      f"one built from the data now ({len(current)} {unit}); first at id "
+      f"{first}: saved {_entry_at(saved, first)}, now "
+      f"{_entry_at(current, first)}. Use the text files the run started "
+      "with, or a new workdir.")
+
+
+def _entry_at(entries: Sequence[str], i: int) -> str:
+  return repr(entries[i]) if i < len(entries) else "none"
 
 
 def build_vocabulary(

@@ -76,6 +76,7 @@ class Task:
 TASKS = {"toy": "ppogan_jax.tasks.toy",
          "oracle_text": "ppogan_jax.tasks.oracle_text",
          "real_text": "ppogan_jax.tasks.real_text",
+         "char_lm": "ppogan_jax.tasks.char_lm",
          "images": "ppogan_jax.tasks.images"}
 
 
