@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from ppogan_jax import config_check
-from ppogan_jax import tasks
 from ppogan_jax import train
 from ppogan_jax.data import chars
 from ppogan_jax.errors import ConfigError
@@ -164,25 +163,3 @@ def test_missing_path_is_a_config_error(tmp_path):
   config.data.train_path = ""
   with pytest.raises(ConfigError, match="train_path"):
     train.train_and_evaluate(config, str(tmp_path / "run"))
-
-
-def test_short_wgan_gp_run_lowers_the_js_divergences(tmp_path):
-  # 200 iterations, Adam 2e-3: js1 fell to 0.27–0.68 of the untrained
-  # generator's and js4 from ≈ 1 to 0.28–0.39 for seeds 0–3 (seed 0 here).
-  config = _tiny_config(tmp_path, num_steps=200, n_critic=5, log_every=200,
-                        eval_every=200, checkpoint_every=200)
-  config.eval.num_samples = 160
-  for net in ("generator", "critic", "classifier"):
-    config.optimizer[net].learning_rate = 2e-3
-  task = tasks.build_task(config)
-  untrained = task.evaluate(
-      train.make_sampler(config, task)(train.create_state(config, task),
-                                       jax.random.PRNGKey(1), 160),
-      None, None)
-  workdir = str(tmp_path / "run")
-  train.train_and_evaluate(config, workdir)
-  records = [json.loads(line)
-             for line in open(os.path.join(workdir, "metrics.jsonl"))]
-  trained = [r for r in records if "eval/js1" in r][-1]
-  assert trained["eval/js1"] < 0.85 * untrained["js1"]
-  assert untrained["js4"] > 0.9 and trained["eval/js4"] < 0.6
