@@ -5,6 +5,7 @@ which task it is. `build_task(config)` picks one by `config.task`.
 """
 import dataclasses
 import importlib
+import os
 from typing import Any, Callable, Mapping
 
 import jax
@@ -17,6 +18,21 @@ Array = jax.Array
 
 def _identity(x):
   return x
+
+
+def write_text_lines(lines: list[str], path: str) -> None:
+  """A text sample dump: `lines`, one per line, to `path`.txt (UTF-8)."""
+  with open(path + ".txt", "w", encoding="utf-8") as f:
+    f.writelines(line + "\n" for line in lines)
+
+
+def keep_vocabulary(vocab: Any, filename: str, workdir: str) -> None:
+  """A `prepare_workdir` for token tasks: saves `vocab` (with `save`) on the
+  first run; on a resume `vocab.check_saved` raises unless it matches."""
+  if os.path.exists(os.path.join(workdir, filename)):
+    vocab.check_saved(workdir)
+  else:
+    vocab.save(workdir)
 
 
 def no_workdir_setup(workdir: str) -> None:

@@ -24,7 +24,6 @@ prints it as the "validation set JSD"). The sample dump holds the decoded
 samples, one per line, padding kept.
 """
 import functools
-import os
 from typing import Any
 
 import jax
@@ -38,6 +37,7 @@ from ppogan_jax.errors import ConfigError
 from ppogan_jax.metrics import ngram
 from ppogan_jax.models import char_cnn
 from ppogan_jax.models import toy as toy_models
+from ppogan_jax import tasks
 from ppogan_jax.tasks import Task
 from ppogan_jax.tasks import relgan_text
 
@@ -89,16 +89,10 @@ def build(config: ml_collections.ConfigDict) -> Task:
     return js_metrics(samples, real, vocab_size)
 
   def write_samples(samples: np.ndarray, path: str) -> None:
-    """Decoded samples, one per line, to `path`.txt."""
-    with open(path + ".txt", "w", encoding="utf-8") as f:
-      f.writelines(s + "\n" for s in chars.decode(samples, vocab))
+    tasks.write_text_lines(chars.decode(samples, vocab), path)
 
-  def prepare_workdir(workdir: str) -> None:
-    """Writes the vocabulary on the first run; a resume must match it."""
-    if os.path.exists(os.path.join(workdir, chars.VOCABULARY_FILENAME)):
-      vocab.check_saved(workdir)
-    else:
-      vocab.save(workdir)
+  prepare_workdir = functools.partial(tasks.keep_vocabulary, vocab,
+                                      chars.VOCABULARY_FILENAME)
 
   def critic():
     return char_cnn.CharCritic(dim=m.dim, num_blocks=m.num_blocks)

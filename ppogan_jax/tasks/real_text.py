@@ -15,7 +15,7 @@ generated sentences (β = 1, decoded up to the first padding token):
   nll_gen_train the same on the training set (what the reference logs as
                 NLL_gen).
 """
-import os
+import functools
 from typing import Any
 
 import jax
@@ -26,6 +26,7 @@ from ppogan_jax import logs
 from ppogan_jax.data import text as text_data
 from ppogan_jax.errors import ConfigError
 from ppogan_jax.metrics import bleu
+from ppogan_jax import tasks
 from ppogan_jax.tasks import Task
 from ppogan_jax.tasks import relgan_text
 
@@ -74,16 +75,10 @@ def build(config: ml_collections.ConfigDict) -> Task:
             for k, v in metrics(samples, {"params": params}).items()}
 
   def write_samples(samples: np.ndarray, path: str) -> None:
-    """Decoded sentences, one per line, to `path`.txt."""
-    with open(path + ".txt", "w", encoding="utf-8") as f:
-      f.writelines(s + "\n" for s in text_data.decode(samples, vocab))
+    tasks.write_text_lines(text_data.decode(samples, vocab), path)
 
-  def prepare_workdir(workdir: str) -> None:
-    """Writes the vocabulary on the first run; a resume must match it."""
-    if os.path.exists(os.path.join(workdir, text_data.VOCABULARY_FILENAME)):
-      vocab.check_saved(workdir)
-    else:
-      vocab.save(workdir)
+  prepare_workdir = functools.partial(tasks.keep_vocabulary, vocab,
+                                      text_data.VOCABULARY_FILENAME)
 
   return relgan_text.relgan_task(
       config, models, data=corpus.train_ids, evaluate=evaluate,
