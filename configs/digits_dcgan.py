@@ -11,7 +11,8 @@ Eq. 8 re-weighting), `ppogan`, `ppogan_reference`, `clip_only`, `wgan_gp`,
 β=(0.5, 0.9)), λ_GP = 10 (0 for the non-Wasserstein losses), 5 critic steps
 per generator step, as WGAN-GP's gan_mnist.py. Evaluation: IS/FID of a
 small CNN trained on the digits' labels (cached in config.data.cache_dir),
-not Inception scores.
+not Inception scores. The convolutions are computed as matrix products
+(model.conv_impl='matmul', 5× faster on XLA:CPU; 'xla' on accelerators).
 
   python -m ppogan_jax.main --config=configs/digits_dcgan.py --workdir=/tmp/digits_ppogan
   python -m ppogan_jax.main --config=configs/digits_dcgan.py:reweight_only --workdir=/tmp/digits_rw
@@ -32,7 +33,8 @@ def get_config(objective: str = "ppogan"):
       architecture="dcgan", latent_dim=64, generator_filters=64,
       critic_filters=64, generator_activation="relu",
       critic_activation="leaky_relu", generator_batch_norm=True,
-      critic_norm="none", critic_dropout=0.0, classifier_norm="none")
+      critic_norm="none", critic_dropout=0.0, classifier_norm="none",
+      conv_impl="matmul")
   c.batch_size = 64
   c.num_steps = 5000
   c.n_critic = 5

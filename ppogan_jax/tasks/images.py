@@ -62,6 +62,7 @@ from ppogan_jax.errors import ConfigError
 from ppogan_jax.metrics import images as image_metrics
 from ppogan_jax.models import dcgan
 from ppogan_jax.models import inception as inception_lib
+from ppogan_jax.models import matmul_conv
 from ppogan_jax.models import resnet
 from ppogan_jax.tasks import Task
 
@@ -271,14 +272,17 @@ def _models(config: ml_collections.ConfigDict, channels: int, image_size: int):
     if m.classifier_norm not in dcgan.NORMS:
       raise ConfigError(f"config.model.classifier_norm={m.classifier_norm!r}:"
                         f" choose one of {dcgan.NORMS}")
+    if m.conv_impl not in matmul_conv.IMPLEMENTATIONS:
+      raise ConfigError(f"config.model.conv_impl={m.conv_impl!r}: choose one "
+                        f"of {matmul_conv.IMPLEMENTATIONS}")
     critic_args = dict(image_size=image_size, base_filters=m.critic_filters,
-                       activation=m.critic_activation)
+                       activation=m.critic_activation, conv_impl=m.conv_impl)
     return (
         dcgan.DCGANGenerator(
             image_size=image_size, channels=channels,
             base_filters=m.generator_filters,
             activation=m.generator_activation,
-            batch_norm=m.generator_batch_norm),
+            batch_norm=m.generator_batch_norm, conv_impl=m.conv_impl),
         dcgan.DCGANDiscriminator(norm=m.critic_norm,
                                  dropout_rate=m.critic_dropout, **critic_args),
         dcgan.DCGANDiscriminator(norm=m.classifier_norm, **critic_args),
