@@ -170,7 +170,20 @@ def evaluate_and_dump(exp: Experiment, state: GANState, step: int,
     sample_dir = os.path.join(workdir, "samples")
     os.makedirs(sample_dir, exist_ok=True)
     exp.task.write_samples(samples, os.path.join(sample_dir, f"step_{step:07d}"))
+    if exp.task.write_critic is not None:
+      exp.task.write_critic(
+          critic_scores(state), samples,
+          os.path.join(sample_dir, f"critic_step_{step:07d}"))
   return {f"eval/{k}": v for k, v in metrics.items()}
+
+
+def critic_scores(state: GANState) -> Callable[[np.ndarray], np.ndarray]:
+  """Host inputs [N, ...] -> the eval-mode critic's scores [N] (floats)."""
+  def scores(x: np.ndarray) -> np.ndarray:
+    out, _ = apply_model(state.critic, state.critic.params, jnp.asarray(x),
+                         rng=None, train=False)
+    return np.asarray(out).reshape(len(x))
+  return scores
 
 
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,

@@ -1,4 +1,6 @@
 """Tests for the toy datasets, MLPs and metrics (WGAN-GP `gan_toy.py`)."""
+import os
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -347,3 +349,22 @@ class TestMMD:
   def test_needs_two_samples(self):
     with pytest.raises(ValueError, match="at least 2"):
       toy_metrics.mmd_rbf(jnp.zeros((1, 2)), jnp.zeros((3, 2)))
+
+
+def test_critic_contours_cover_the_data_and_samples(tmp_path):
+  """The contour grid spans real and generated points; the score function
+  is evaluated once on [128², 2] float32 points."""
+  from ppogan_jax.tasks import toy as toy_task
+  calls = []
+
+  def scores(x):
+    calls.append(x)
+    return -np.sum(x ** 2, axis=1)
+
+  samples = np.full((64, 2), 5.0, np.float32)  # far outside the 8 Gaussians
+  path = str(tmp_path / "critic")
+  toy_task.write_critic(scores, samples, path, dataset="8gaussians", seed=0)
+  (grid,) = calls
+  assert grid.shape == (128 * 128, 2) and grid.dtype == np.float32
+  assert grid.max() > 5.0 and grid.min() < -2.0
+  assert os.path.getsize(path + ".png") > 1000

@@ -66,6 +66,7 @@ def test_run_writes_metrics_samples_and_checkpoints(full_run):
   elapsed = [line["elapsed_s"] for line in lines]
   assert elapsed == sorted(elapsed) and elapsed[-1] > 0
   assert sorted(os.listdir(os.path.join(workdir, "samples"))) == [
+      "critic_step_0000003.png", "critic_step_0000006.png",
       "step_0000003.png", "step_0000006.png"]
   assert checkpoint.Checkpointer(
       os.path.join(workdir, "checkpoints"), keep=3).steps() == [3, 6]

@@ -73,6 +73,10 @@ class Task:
     prepare_workdir: workdir -> None, called before training: writes what a
       run's outputs depend on besides the config (e.g. a vocabulary) on the
       first run, and checks it on a resume (raising ConfigError).
+    write_critic: None, or (scores, generated samples, path without suffix)
+      -> None, called with each sample dump: a picture of the critic, where
+      `scores` maps host inputs [N, ...] to the eval-mode critic's scores
+      [N] (the toy task draws its contours over the plane).
   """
   generator: nn.Module
   critic: nn.Module
@@ -87,6 +91,8 @@ class Task:
   sample_view: Callable[[Any], Array] = _identity
   initialise_generator: Callable[[Any], Any] = _identity
   prepare_workdir: Callable[[str], None] = no_workdir_setup
+  write_critic: Callable[[Callable[[np.ndarray], np.ndarray], np.ndarray,
+                          str], None] | None = None
 
 
 TASKS = {"toy": "ppogan_jax.tasks.toy",

@@ -68,6 +68,41 @@ def write_samples(samples: np.ndarray, path: str, *, dataset: str,
   plt.close(fig)
 
 
+def write_critic(scores, samples: np.ndarray, path: str, *, dataset: str,
+                 seed: int, grid_points: int = 128) -> None:
+  """Contours of the critic f over the plane, with real (orange) and
+  generated (blue) points, as `path`.png (gan_toy.py's generate_image).
+
+  Args:
+    scores: points [N, 2] -> f [N].
+    samples: generated points [M, 2]; the grid spans them and the data.
+  """
+  import matplotlib
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt
+
+  real = toy_data.TOY_DATASETS[dataset](
+      np.random.default_rng([seed, 2**31 - 2]), len(samples))
+  points = np.concatenate([real, samples])
+  low, high = np.percentile(points, [0.5, 99.5], axis=0)
+  margin = 0.1 * (high - low) + 1e-3
+  xs, ys = (np.linspace(low[i] - margin[i], high[i] + margin[i], grid_points)
+            for i in range(2))
+  grid = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
+  values = scores(grid.astype(np.float32)).reshape(grid_points, grid_points)
+  fig, ax = plt.subplots(figsize=(4, 4), dpi=100)
+  contours = ax.contourf(xs, ys, values, levels=20, cmap="viridis")
+  fig.colorbar(contours, ax=ax, fraction=0.046, pad=0.04)
+  ax.scatter(real[:, 0], real[:, 1], s=1, c="tab:orange", label="real")
+  ax.scatter(samples[:, 0], samples[:, 1], s=1, c="tab:blue",
+             label="generated")
+  ax.set_aspect("equal")
+  ax.legend(loc="upper right", fontsize=7)
+  ax.set_title(f"{dataset}: critic f", fontsize=8)
+  fig.savefig(path + ".png", bbox_inches="tight")
+  plt.close(fig)
+
+
 def build(config: ml_collections.ConfigDict) -> Task:
   """Toy task from config.data.name and config.model.{hidden, depth,
   latent_dim, critic_dropout}."""
@@ -88,4 +123,5 @@ def build(config: ml_collections.ConfigDict) -> Task:
       real_batches=functools.partial(real_batches, **data_args),
       evaluate=functools.partial(evaluate, **data_args),
       write_samples=functools.partial(write_samples, **data_args),
+      write_critic=functools.partial(write_critic, **data_args),
   )
