@@ -47,8 +47,7 @@ def get_config(objective: str = "wgan_gp"):
   c.n_gen = 1
   c.gp_weight = 10.0
   c.epsilon = 0.2
-  for net in ("generator", "critic", "classifier"):
-    c.optimizer[net] = config_defaults.optimizer(1e-4, b1=0.5, b2=0.9)
+  c.optimizer = config_defaults.same_optimizer(1e-4, b1=0.5, b2=0.9)
   c.log_every = 100
   c.eval_every = 100
   c.checkpoint_every = 1000

@@ -23,8 +23,7 @@ def get_config(objective: str = "ppogan"):
   c.n_gen = 1
   c.gp_weight = 0.1
   c.epsilon = 0.2
-  for net in ("generator", "critic", "classifier"):
-    c.optimizer[net] = config_defaults.optimizer(1e-4, b1=0.5, b2=0.9)
+  c.optimizer = config_defaults.same_optimizer(1e-4, b1=0.5, b2=0.9)
   c.log_every = 50
   c.eval_every = 500
   c.checkpoint_every = 500

@@ -20,6 +20,15 @@ def optimizer(learning_rate: float, *, b1: float = 0.0, b2: float = 0.9,
       grad_clip_norm=grad_clip_norm, lr_schedule=lr_schedule))
 
 
+def same_optimizer(learning_rate: float,
+                   **settings) -> ml_collections.ConfigDict:
+  """`config.optimizer` with the same Adam settings for the generator, the
+  critic and the classifier (WGAN-GP's scripts: 1e-4, b1=0.5, b2=0.9)."""
+  return ml_collections.ConfigDict({
+      net: optimizer(learning_rate, **settings)
+      for net in ("generator", "critic", "classifier")})
+
+
 def base_config() -> ml_collections.ConfigDict:
   """Algorithm 1's defaults from the paper (WGAN-GP λ=10, n_critic=5, ε=0.2)."""
   c = ml_collections.ConfigDict()
@@ -35,11 +44,7 @@ def base_config() -> ml_collections.ConfigDict:
   c.epsilon = 0.2
   c.epsilon_schedule = "constant"
   c.generator_ema_decay = 0.0
-  c.optimizer = ml_collections.ConfigDict(dict(
-      generator=optimizer(1e-4),
-      critic=optimizer(1e-4),
-      classifier=optimizer(1e-4),
-  ))
+  c.optimizer = same_optimizer(1e-4)
   c.log_every = 100
   c.eval_every = 1000
   c.checkpoint_every = 1000
