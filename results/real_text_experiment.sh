@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The CPU budget of results/real_text.md. COCO captions with a reduced
+# RelGAN (head size 64, 100 filters per critic width; the rest as
+# configs/text_relgan_coco.py): MLE pre-training for MLE_EPOCHS epochs
+# (cached, shared by the rows), then the adversarial rows advance CHUNK
+# iterations each in turn. Then the character-level LM (width 64) with
+# WGAN-GP and PPO-GAN for CHAR_STEPS iterations. Every schedule keeps its
+# config's num_steps, so rerunning with a larger UNTIL / CHAR_STEPS
+# continues these runs from their checkpoints.
+#
+#   nohup results/real_text_experiment.sh /path/outside/repo > rt.log 2>&1 &
+#   python results/summarise_real_text.py /path/outside/repo
+set -euo pipefail
+ROOT=${1:?usage: real_text_experiment.sh WORKDIR_ROOT [UNTIL_STEP] [CHUNK]}
+UNTIL=${2:-8}
+CHUNK=${3:-8}
+CHAR_STEPS=${CHAR_STEPS:-100}
+COCO_SMALL=(--config.model.head_size=64 --config.model.num_filters=100
+            --config.pretrain.epochs=${MLE_EPOCHS:-2}
+            --config.eval_every=$CHUNK --config.checkpoint_every=$CHUNK
+            --config.data.cache_dir="$ROOT/cache" --config.seed=0)
+cd "$(dirname "$0")/.."
+for ((step = CHUNK; step <= UNTIL; step += CHUNK)); do
+  for objective in rsgan wgan_gp ppogan; do
+    python -m ppogan_jax.main --config="configs/text_relgan_coco.py:$objective" \
+      --workdir="$ROOT/coco/$objective" "${COCO_SMALL[@]}" --until_step="$step"
+  done
+done
+for objective in wgan_gp ppogan; do
+  python -m ppogan_jax.main --config="configs/char_lm.py:$objective" \
+    --workdir="$ROOT/char_lm/$objective" --config.model.dim=64 \
+    --config.num_steps="$CHAR_STEPS" --config.eval_every=50 \
+    --config.checkpoint_every=50 --config.log_every=10 --config.seed=0
+done
