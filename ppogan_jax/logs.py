@@ -58,6 +58,21 @@ class MetricWriter:
       self._jsonl.close()
 
 
+def compute_seconds(records: list[dict]) -> float:
+  """The training time of a run from its `metrics.jsonl` records: the sum,
+  over the invocations that trained it (each restarts `elapsed_s` at 0), of
+  each one's last `elapsed_s`. Records without `elapsed_s` are skipped."""
+  total, last = 0.0, 0.0
+  for record in records:
+    elapsed = record.get("elapsed_s")
+    if elapsed is None:
+      continue
+    if elapsed < last:
+      total += last
+    last = elapsed
+  return total + last
+
+
 def format_duration(seconds: float) -> str:
   seconds = int(seconds)
   h, rem = divmod(seconds, 3600)

@@ -15,6 +15,7 @@ from ppogan_jax import checkpoint
 from ppogan_jax import errors
 from ppogan_jax import parallel
 from ppogan_jax import train
+from ppogan_jax.style import train as style_train
 
 FLAGS = flags.FLAGS
 config_flags.DEFINE_config_file(
@@ -42,14 +43,28 @@ def parse_flags(argv: list[str]) -> list[str]:
   sys.exit(2)
 
 
+def run_style_transfer(config) -> None:
+  """The style-transfer task's own trainer (it trains and evaluates; there
+  is no --mode=sample: transfers are written at every evaluation)."""
+  if FLAGS.mode != "train":
+    raise errors.ConfigError("style_transfer supports only --mode=train; "
+                             "its transfers are in WORKDIR/samples")
+  style_train.train_and_evaluate(config, FLAGS.workdir,
+                                 until_step=FLAGS.until_step)
+
+
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
   logging.set_verbosity(logging.WARNING)
   config = FLAGS.config
-  parallel.initialize_distributed(config)
+  is_style_transfer = config.get("task") == "style_transfer"
+  if not is_style_transfer:  # The style-transfer trainer is single-host.
+    parallel.initialize_distributed(config)
   try:
-    if FLAGS.mode == "sample":
+    if is_style_transfer:
+      run_style_transfer(config)
+    elif FLAGS.mode == "sample":
       path = train.write_samples(config, FLAGS.workdir, FLAGS.num_samples)
       print(f"wrote samples to {path}.*")
     else:

@@ -24,6 +24,8 @@ import re
 
 import numpy as np
 
+from ppogan_jax import logs
+
 SATURATION = 1e-20
 
 
@@ -59,7 +61,7 @@ def final_table(part_dir: str, metrics: tuple[str, ...]) -> None:
     last = [evaluations(w)[-1] for w in workdirs if evaluations(w)]
     if not last:
       continue
-    walls = [records(w)[-1]["elapsed_s"] for w in workdirs]
+    walls = [logs.compute_seconds(records(w)) for w in workdirs]
     cells = [mean_std([r[f"eval/{m}"] for r in last]) for m in metrics]
     print(f"| {name} | {len(last)} | {last[0]['step']} | "
           + " | ".join(cells) + f" | {np.mean(walls):.0f} |")

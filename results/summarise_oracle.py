@@ -20,6 +20,7 @@ import ml_collections
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from ppogan_jax import logs  # noqa: E402
 from ppogan_jax.data import oracle as oracle_data  # noqa: E402
 from ppogan_jax.metrics import text as text_metrics  # noqa: E402
 from ppogan_jax.models import oracle as oracle_models  # noqa: E402
@@ -35,19 +36,6 @@ ROWS = [("mle", "MLE"), ("rsgan", "RelGAN (`rsgan`)"),
 def read_jsonl(path):
   with open(path) as f:
     return [json.loads(line) for line in f]
-
-
-def compute_seconds(records):
-  """Σ over invocations of each one's last `elapsed_s` (it restarts at 0)."""
-  total, last = 0.0, 0.0
-  for r in records:
-    e = r.get("elapsed_s")
-    if e is None:
-      continue
-    if e < last:
-      total += last
-    last = e
-  return total + last
 
 
 def _hours(seconds):
@@ -77,7 +65,7 @@ def main():
       records = read_jsonl(path)
       evals = [r for r in records if "eval/nll_oracle" in r]
       config = json.load(open(os.path.join(args.root, name, "config.json")))
-      runs[name] = (evals, compute_seconds(records), config)
+      runs[name] = (evals, logs.compute_seconds(records), config)
   mle = []
   if runs:
     config = ml_collections.ConfigDict(next(iter(runs.values()))[2])
@@ -90,7 +78,7 @@ def main():
   if mle:
     last = mle[-1]
     print(f"| MLE | {last['mle/nll_oracle']:.3f} | {last['mle/nll_gen']:.3f} | "
-          f"{last['epoch']} | 0 | {_hours(compute_seconds(mle))} | "
+          f"{last['epoch']} | 0 | {_hours(logs.compute_seconds(mle))} | "
           f"{PAPER_L20['mle']} |")
   for name, label in ROWS[1:]:
     if name not in runs or not runs[name][0]:

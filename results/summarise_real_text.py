@@ -14,6 +14,8 @@ import glob
 import json
 import os
 
+from ppogan_jax import logs
+
 ORDERS = (2, 3, 4, 5)
 # Wu et al. (2020) Table 3, EMNLP2017 WMT News: BLEU-2..5 and NLL_gen.
 PAPER_EMNLP = {"mle": (.768, .473, .240, .126, 2.382),
@@ -34,16 +36,6 @@ def last_with(records: list[dict], key: str) -> dict | None:
   return rows[-1] if rows else None
 
 
-def compute_seconds(records: list[dict]) -> float:
-  """Total of the `elapsed_s` runs (a resumed run restarts its clock)."""
-  total, previous = 0.0, 0.0
-  for r in records:
-    if r["elapsed_s"] < previous:
-      total += previous
-    previous = r["elapsed_s"]
-  return total + previous
-
-
 def coco_rows(root: str) -> list[tuple[str, str, dict]]:
   rows = []
   mle = sorted(glob.glob(os.path.join(root, "cache", "mle_generator_*",
@@ -53,7 +45,7 @@ def coco_rows(root: str) -> list[tuple[str, str, dict]]:
     last = records[-1]
     rows.append(("mle", f"epoch {last['epoch']}",
                  {k[4:]: v for k, v in last.items() if k.startswith("mle/")}
-                 | {"seconds": compute_seconds(records)}))
+                 | {"seconds": logs.compute_seconds(records)}))
   for name, _ in ROWS[1:]:
     path = os.path.join(root, "coco", name, "metrics.jsonl")
     if not os.path.exists(path):
@@ -64,7 +56,7 @@ def coco_rows(root: str) -> list[tuple[str, str, dict]]:
       rows.append((name, f"iteration {last['step']}",
                    {k[5:]: v for k, v in last.items()
                     if k.startswith("eval/")}
-                   | {"seconds": compute_seconds(records)}))
+                   | {"seconds": logs.compute_seconds(records)}))
   return rows
 
 
@@ -95,7 +87,7 @@ def print_char_lm(root: str) -> None:
     if last:
       print(f"| {os.path.basename(os.path.dirname(path))} | {last['step']} | "
             + " | ".join(f"{last[f'eval/js{n}']:.3f}" for n in range(1, 5))
-            + f" | {compute_seconds(records) / 60:.0f} min |")
+            + f" | {logs.compute_seconds(records) / 60:.0f} min |")
 
 
 def print_samples(root: str, lines: int) -> None:

@@ -133,3 +133,39 @@ def test_invalid_inputs():
     bleu.self_bleu([["a"]])
   with pytest.raises(ValueError, match="orders"):
     bleu.bleu_scores([["a"]], [["a"]], orders=(0, 2))
+
+
+def _nltk_method4(reference, hypothesis):
+  """manual_BLEU.py's score: 4-gram uniform weights, smoothing method4."""
+  return bleu_score.sentence_bleu(
+      [reference], hypothesis,
+      smoothing_function=bleu_score.SmoothingFunction().method4)
+
+
+def test_method4_matches_nltk_sentence_bleu():
+  references, hypotheses = _corpus()
+  pairs = list(zip(hypotheses, references[:len(hypotheses)]))
+  pairs += [(["a"], ["b"]), (["a"], ["a", "b"]), (["a", "b"], ["a", "b"]),
+            (["a", "x"], ["a", "b", "c"]), ([], ["a"])]
+  for hypothesis, reference in pairs:
+    tables = bleu.References([reference], 4)
+    expected = _nltk_method4(reference, hypothesis)
+    assert tables.scores(hypothesis, (4,), smoothing="method4")[0] == (
+        pytest.approx(expected, rel=0, abs=1e-12))
+  hyps, refs = zip(*pairs)
+  assert bleu.paired_bleu(hyps, refs) == pytest.approx(
+      np.mean([_nltk_method4(r, h) for h, r in pairs]), abs=1e-12)
+
+
+def test_method4_hand_computed():
+  # "a b c" vs "a b d": p1 = 2/3, p2 = 1/2, no trigram (1st smoothed order:
+  # 1/(2·5/ln 3)/1) and no 4-gram (0 of max(1, 0) 4-grams; 2nd smoothed
+  # order: 1/(4·5/ln 3)/1); equal lengths, no brevity penalty.
+  log3 = math.log(3)
+  expected = (2 / 3 * 1 / 2 * (log3 / 10) * (log3 / 20)) ** 0.25
+  assert bleu.paired_bleu([["a", "b", "c"]], [["a", "b", "d"]]) == (
+      pytest.approx(expected, abs=1e-12))
+  with pytest.raises(ValueError, match="smoothing"):
+    bleu.References([["a"]], 2).scores(["a"], (2,), smoothing="method9")
+  with pytest.raises(ValueError, match="same positive number"):
+    bleu.paired_bleu([["a"]], [])

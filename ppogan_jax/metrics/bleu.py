@@ -30,6 +30,13 @@ the largest count in any other reference) and their lengths into a sorted
 array, so that a hypothesis costs time in its own length, whatever the
 number of references, and excluding a reference (self-BLEU) costs nothing.
 The values are nltk's to floating-point rounding (float addition order).
+
+`smoothing="method4"` (`References.scores`, `paired_bleu`) replaces method1
+by nltk's SmoothingFunction().method4, the smoothing of the style-transfer
+reference's manual_BLEU.py: the i-th order (counting from 1) with no
+clipped match gets p_k = 1 / (2^i · 5 / ln|h|) / max(1, number of k-grams
+of h) when |h| > 1; for |h| = 1 such orders stay 0 and, as in nltk, orders
+with p_k = 0 are left out of the sum of logarithms.
 """
 import bisect
 import collections
@@ -39,6 +46,8 @@ from typing import Iterator, Sequence
 DEFAULT_NUM_HYPOTHESES = 200
 DEFAULT_ORDERS = (2, 3, 4, 5)
 _EPSILON = 0.1  # nltk SmoothingFunction().method1's default epsilon.
+_METHOD4_K = 5  # nltk SmoothingFunction's default k.
+SMOOTHINGS = ("method1", "method4")
 
 Sentence = Sequence[str]
 
@@ -105,13 +114,14 @@ class References:
     return min(candidates, key=lambda x: (abs(x - hyp_len), x))
 
   def scores(self, hypothesis: Sentence, orders: Sequence[int],
-             exclude: int = -1) -> list[float]:
+             exclude: int = -1, smoothing: str = "method1") -> list[float]:
     """nltk `sentence_bleu` of one hypothesis, for each order in `orders`.
 
     Args:
       hypothesis: a token list.
       orders: BLEU orders n, each in 1 .. max_order.
       exclude: the index of a reference to leave out (self-BLEU), or −1.
+      smoothing: nltk's SmoothingFunction method, one of `SMOOTHINGS`.
 
     Returns:
       BLEU-n for each n of `orders`.
@@ -119,7 +129,11 @@ class References:
     if max(orders) > self.max_order or min(orders) < 1:
       raise ValueError(f"orders {tuple(orders)} outside 1 .. "
                        f"max_order={self.max_order}")
+    if smoothing not in SMOOTHINGS:
+      raise ValueError(f"smoothing {smoothing!r}; choose from {SMOOTHINGS}")
+    hyp_len = len(hypothesis)
     precisions = []
+    num_smoothed = 0
     for table, k in zip(self._tables, range(1, max(orders) + 1)):
       clipped = 0
       for gram, count in _ngram_counts(hypothesis, k).items():
@@ -127,13 +141,26 @@ class References:
         clipped += min(count, second if owner == exclude else best)
       if k == 1 and not clipped:
         return [0.0] * len(orders)
-      total = max(1, len(hypothesis) - k + 1)
-      precisions.append((clipped if clipped else _EPSILON) / total)
-    hyp_len = len(hypothesis)
+      total = max(1, hyp_len - k + 1)
+      if clipped:
+        precisions.append(clipped / total)
+      elif smoothing == "method1":
+        precisions.append(_EPSILON / total)
+      else:
+        num_smoothed += 1
+        precisions.append(_method4_numerator(num_smoothed, hyp_len) / total)
     ref_len = self._closest_length(hyp_len, exclude)
     penalty = 1.0 if hyp_len > ref_len else math.exp(1 - ref_len / hyp_len)
     return [penalty * math.exp(math.fsum(
-        1.0 / n * math.log(p) for p in precisions[:n])) for n in orders]
+        1.0 / n * math.log(p) for p in precisions[:n] if p > 0))
+            for n in orders]
+
+
+def _method4_numerator(index: int, hyp_len: int) -> float:
+  """nltk method4's smoothed count of the `index`-th unmatched order."""
+  if hyp_len <= 1:
+    return 0.0
+  return 1 / (2 ** index * _METHOD4_K / math.log(hyp_len))
 
 
 def _check_orders(orders: Sequence[int]) -> tuple[int, ...]:
@@ -210,3 +237,21 @@ def self_bleu(sentences: Sequence[Sentence],
   return _mean_scores(
       (references.scores(h, orders, exclude=i)
        for i, h in enumerate(sentences[:count])), orders, "self_bleu")
+
+
+def paired_bleu(hypotheses: Sequence[Sentence],
+                references: Sequence[Sentence], max_order: int = 4, *,
+                smoothing: str = "method4") -> float:
+  """Mean over i of nltk `sentence_bleu([references[i]], hypotheses[i])`.
+
+  Uniform weights 1/max_order; the style-transfer reference's
+  manual_BLEU.py (4-gram, smoothing method4), each hypothesis scored
+  against its own single reference.
+  """
+  if len(hypotheses) != len(references) or not hypotheses:
+    raise ValueError(f"{len(hypotheses)} hypotheses for {len(references)} "
+                     "references; need the same positive number")
+  orders = (max_order,)
+  return math.fsum(
+      References([r], max_order).scores(h, orders, smoothing=smoothing)[0]
+      for h, r in zip(hypotheses, references)) / len(hypotheses)
