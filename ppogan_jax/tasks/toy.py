@@ -48,9 +48,10 @@ def evaluate(samples: np.ndarray, key: jax.Array, generator_variables: Any,
   return metrics
 
 
-def write_samples(samples: np.ndarray, path: str, *, dataset: str,
-                  seed: int) -> None:
-  """Scatter plot of generated vs real points, as `path`.png."""
+def _plot_points(samples: np.ndarray, path: str, *, dataset: str, seed: int,
+                 title: str, draw_background=None) -> None:
+  """Real (orange) and generated (blue) points as `path`.png, over what
+  `draw_background(fig, ax, real)` draws first (if given)."""
   import matplotlib
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt
@@ -58,14 +59,23 @@ def write_samples(samples: np.ndarray, path: str, *, dataset: str,
   real = toy_data.TOY_DATASETS[dataset](
       np.random.default_rng([seed, 2**31 - 2]), len(samples))
   fig, ax = plt.subplots(figsize=(4, 4), dpi=100)
+  if draw_background is not None:
+    draw_background(fig, ax, real)
   ax.scatter(real[:, 0], real[:, 1], s=2, c="tab:orange", label="real")
   ax.scatter(samples[:, 0], samples[:, 1], s=2, c="tab:blue",
              label="generated")
   ax.set_aspect("equal")
   ax.legend(loc="upper right", fontsize=7)
-  ax.set_title(f"{dataset}: {len(samples)} samples", fontsize=8)
+  ax.set_title(f"{dataset}: {title}", fontsize=8)
   fig.savefig(path + ".png", bbox_inches="tight")
   plt.close(fig)
+
+
+def write_samples(samples: np.ndarray, path: str, *, dataset: str,
+                  seed: int) -> None:
+  """Scatter plot of generated vs real points, as `path`.png."""
+  _plot_points(samples, path, dataset=dataset, seed=seed,
+               title=f"{len(samples)} samples")
 
 
 def write_critic(scores, samples: np.ndarray, path: str, *, dataset: str,
@@ -77,30 +87,19 @@ def write_critic(scores, samples: np.ndarray, path: str, *, dataset: str,
     scores: points [N, 2] -> f [N].
     samples: generated points [M, 2]; the grid spans them and the data.
   """
-  import matplotlib
-  matplotlib.use("Agg")
-  import matplotlib.pyplot as plt
+  def contours(fig, ax, real):
+    points = np.concatenate([real, samples])
+    low, high = np.percentile(points, [0.5, 99.5], axis=0)
+    margin = 0.1 * (high - low) + 1e-3
+    xs, ys = (np.linspace(low[i] - margin[i], high[i] + margin[i],
+                          grid_points) for i in range(2))
+    grid = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
+    values = scores(grid.astype(np.float32)).reshape(grid_points, grid_points)
+    filled = ax.contourf(xs, ys, values, levels=20, cmap="viridis")
+    fig.colorbar(filled, ax=ax, fraction=0.046, pad=0.04)
 
-  real = toy_data.TOY_DATASETS[dataset](
-      np.random.default_rng([seed, 2**31 - 2]), len(samples))
-  points = np.concatenate([real, samples])
-  low, high = np.percentile(points, [0.5, 99.5], axis=0)
-  margin = 0.1 * (high - low) + 1e-3
-  xs, ys = (np.linspace(low[i] - margin[i], high[i] + margin[i], grid_points)
-            for i in range(2))
-  grid = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
-  values = scores(grid.astype(np.float32)).reshape(grid_points, grid_points)
-  fig, ax = plt.subplots(figsize=(4, 4), dpi=100)
-  contours = ax.contourf(xs, ys, values, levels=20, cmap="viridis")
-  fig.colorbar(contours, ax=ax, fraction=0.046, pad=0.04)
-  ax.scatter(real[:, 0], real[:, 1], s=1, c="tab:orange", label="real")
-  ax.scatter(samples[:, 0], samples[:, 1], s=1, c="tab:blue",
-             label="generated")
-  ax.set_aspect("equal")
-  ax.legend(loc="upper right", fontsize=7)
-  ax.set_title(f"{dataset}: critic f", fontsize=8)
-  fig.savefig(path + ".png", bbox_inches="tight")
-  plt.close(fig)
+  _plot_points(samples, path, dataset=dataset, seed=seed, title="critic f",
+               draw_background=contours)
 
 
 def build(config: ml_collections.ConfigDict) -> Task:
