@@ -1,6 +1,6 @@
 """WGAN-GP's character-level language model (Gulrajani et al. 2017, §5.5).
 
-The settings of `gan_language.py` (REFERENCE_SPEC §9.1): lines of 32
+The settings of `gan_language.py` (docs/reference_code.md §9.1): lines of 32
 characters padded with "`", a vocabulary of the 2048 most common
 characters ('unk' = 0); G: z ∈ R^128 → Linear → 5 residual 1-D conv blocks
 (512 channels, kernel 5) → 1×1 conv → softmax; D: 1×1 conv → 5 blocks →
@@ -9,8 +9,9 @@ interpolations; 10 critic steps per generator step; Adam(1e-4,
 β = (0.5, 0.9)) for every network; batch 64; 200,000 iterations; every 100
 iterations the JS divergences js1..js4 of the character 1- to 4-gram
 distributions of 640 argmax samples vs the training data. The argument is
-the objective; the PPO-GAN ones keep this model and these settings (one
-classifier step per generator step, ε = 0.2):
+the objective; the PPO-GAN ones keep this model and these settings, with
+5 generator steps per critic phase (the paper's n_g = 5; one classifier
+step before each, ε = 0.2):
 
   python -m ppogan_jax.main --config=configs/char_lm.py:wgan_gp --workdir=/tmp/char_wgan
   python -m ppogan_jax.main --config=configs/char_lm.py:ppogan --workdir=/tmp/char_ppogan
@@ -44,7 +45,7 @@ def get_config(objective: str = "wgan_gp"):
   c.batch_size = 64
   c.num_steps = 200_000
   c.n_critic = 10
-  c.n_gen = 1
+  c.n_gen = config_defaults.generator_steps(objective)
   c.gp_weight = 10.0
   c.epsilon = 0.2
   c.optimizer = config_defaults.same_optimizer(1e-4, b1=0.5, b2=0.9)

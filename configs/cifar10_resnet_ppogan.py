@@ -1,7 +1,7 @@
 """PPO-GAN on CIFAR-10 with the ResNet of the public code: Table 1 of Wu et
 al. (2020), row "Ours" (IS 8.69 ± .13, FID 10.70 ± .10).
 
-Settings of the reference code (REFERENCE_SPEC §3.1, §2.5): batch 32, 5
+Settings of the reference code (docs/reference_code.md §3.1, §2.5): batch 32, 5
 critic steps, then 5 × [1 classifier step + 1 generator step] on one latent
 batch; λ_GP = 5 and the CT-GAN consistency term (weight 2, critic dropout
 0.2/0.5/0.5) in every row; ε = 0.4; Adam β = (0, 0.9); critic lr 1e-4,

@@ -9,7 +9,8 @@ that G and D have two resolution stages. The objective is the argument:
 Eq. 8 re-weighting), `ppogan`, `ppogan_reference`, `clip_only`, `wgan_gp`,
 `ct_gan` (turns on critic dropout and the consistency term). Adam(1e-4,
 β=(0.5, 0.9)), λ_GP = 10 (0 for the non-Wasserstein losses), 5 critic steps
-per generator step, as WGAN-GP's gan_mnist.py. Evaluation: IS/FID of a
+per generator step, as WGAN-GP's gan_mnist.py (the clipped-surrogate variants:
+5 generator steps per critic phase, the paper's n_g = 5). Evaluation: IS/FID of a
 small CNN trained on the digits' labels (cached in config.data.cache_dir),
 not Inception scores. The convolutions are computed as matrix products
 (model.conv_impl='matmul', 5× faster on XLA:CPU; 'xla' on accelerators).
@@ -38,7 +39,7 @@ def get_config(objective: str = "ppogan"):
   c.batch_size = 64
   c.num_steps = 5000
   c.n_critic = 5
-  c.n_gen = 1
+  c.n_gen = config_defaults.generator_steps(objective)
   c.gp_weight = 10.0
   c.epsilon = 0.2
   if variants.VARIANTS.get(objective, variants.VARIANTS["wgan_gp"]

@@ -1,10 +1,11 @@
 """Yelp sentiment style transfer (PPO-GAN paper Table 4 and Figure 4).
 
 The model of Tikhonov et al. (2019) as the PPO-GAN style_transfer code uses
-it (REFERENCE_SPEC §8, §1.3): embedding 100, GRU(700) encoder with a 200-d
-style part and a 500-d content code, attention GRU decoder, Gumbel-softmax
-transfers, z-classifier, shifted-AE cosine terms, and a WGAN critic with an
-ACGAN style head and gradient penalty. The argument picks the objective:
+it (docs/reference_code.md §8, §1.3): embedding 100, GRU(700) encoder with a
+200-d style part and a 500-d content code, attention GRU decoder,
+Gumbel-softmax transfers, z-classifier, shifted-AE cosine terms, and a WGAN
+critic with an ACGAN style head and gradient penalty. The argument picks the
+objective:
 
   reweight: PPO-GAN's row: the generator's critic term is
             −mean(W ⊙ d_fake) with W = B·softmax(d_fake), stop-gradient.
@@ -79,12 +80,12 @@ def get_config(arg: str = "reweight"):
   c.data = _data()
   c.data.update(sizes["data"])
   c.model = ml_collections.ConfigDict(sizes["model"])
-  c.critic = ml_collections.ConfigDict(sizes["critic"])  # 2 outputs, §8 (a).
-  c.classifier = ml_collections.ConfigDict(sizes["classifier"])  # §8 (b).
+  c.critic = ml_collections.ConfigDict(sizes["critic"])  # 2 outputs, §8.2 (a).
+  c.classifier = ml_collections.ConfigDict(sizes["classifier"])  # §8.2 (b).
   c.batch_size = 64
   c.schedule = ml_collections.ConfigDict(dict(
       num_epochs=30, pretrain_epochs=7,
-      steps_per_epoch=0,  # 0: one pass of the training set (§8 'Schedule').
+      steps_per_epoch=0,  # 0: one pass of the training set (§8.4).
       adversarial_steps_per_epoch=0,  # 0: as steps_per_epoch.
       gamma_decay=0.5, gamma_min=0.001,
       lambda_g=0.0005, lambda_z=0.5,

@@ -18,10 +18,11 @@ iterations). Gumbel-softmax inverse temperature: β_max = 100 with the 'exp'
 schedule (TextGAN's run_relgan.py for COCO/EMNLP; RelGAN-TF's scripts use 100
 or 1000 over 2000 iterations: --config.temperature.maximum=1000). The public
 PPO-GAN text config instead multiplies its β by temp_scale 0.2 with
-β_max = 5 (REFERENCE_SPEC §4.2): --config.temperature.maximum=5 reproduces its
-schedule up to that constant factor. Vocabulary and maximum length come from
-train + test, as in the reference; BLEU-2..5 use N = 200 hypotheses against
-the whole test set (nltk sentence_bleu, smoothing method 1).
+β_max = 5 (docs/reference_code.md §4.2): --config.temperature.maximum=5
+reproduces its schedule up to that constant factor. Vocabulary and maximum
+length come from train + test, as in the reference; BLEU-2..5 use N = 200
+hypotheses against the whole test set (nltk sentence_bleu, smoothing
+method 1).
 """
 import os
 

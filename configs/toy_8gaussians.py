@@ -1,7 +1,9 @@
 """WGAN-GP's toy 8-Gaussians task (Gulrajani et al. 2017, Fig. 2; gan_toy.py).
 
 MLP G and critic (3 × 512 ReLU), batch 256, Adam(1e-4, β=(0.5, 0.9)), GP λ=0.1,
-5 critic steps per generator step, as gan_toy.py. The objective is a config
+5 critic steps per generator step, as gan_toy.py; the clipped-surrogate
+variants (clip_only, ppogan, ppogan_reference) take the paper's 5 generator
+steps per critic phase instead (results/surrogate_study.md). The objective is a config
 choice: wgan_gp, reweight_only, clip_only, ppogan, ppogan_reference, or a
 baseline (minimax, non_saturating, rsgan, hinge, least_squares).
 
@@ -20,7 +22,7 @@ def get_config(objective: str = "ppogan"):
   c.batch_size = 256
   c.num_steps = 2000
   c.n_critic = 5
-  c.n_gen = 1
+  c.n_gen = config_defaults.generator_steps(objective)
   c.gp_weight = 0.1
   c.epsilon = 0.2
   c.optimizer = config_defaults.same_optimizer(1e-4, b1=0.5, b2=0.9)

@@ -1,13 +1,16 @@
 """ppogan_jax: PPO-GAN (Wu et al., NeurIPS 2020) and its baselines in JAX/Flax."""
 from ppogan_jax.objectives import approximate_kl
+from ppogan_jax.objectives import centred_advantage
 from ppogan_jax.objectives import classifier_loss
 from ppogan_jax.objectives import ClassifierLoss
+from ppogan_jax.objectives import clip_binding_fraction
 from ppogan_jax.objectives import clip_fraction
 from ppogan_jax.objectives import clip_weights
 from ppogan_jax.objectives import clipped_surrogate
 from ppogan_jax.objectives import consistency_term
 from ppogan_jax.objectives import CriticLoss
 from ppogan_jax.objectives import density_ratio
+from ppogan_jax.objectives import density_ratio_constant_old
 from ppogan_jax.objectives import GANLoss
 from ppogan_jax.objectives import gradient_penalty
 from ppogan_jax.objectives import GradientPenalty
@@ -32,12 +35,15 @@ __all__ = (
     "GradientPenalty",
     "ImportanceWeights",
     "approximate_kl",
+    "centred_advantage",
     "classifier_loss",
+    "clip_binding_fraction",
     "clip_fraction",
     "clip_weights",
     "clipped_surrogate",
     "consistency_term",
     "density_ratio",
+    "density_ratio_constant_old",
     "gradient_penalty",
     "hinge_gan_loss",
     "importance_weights",

@@ -5,6 +5,7 @@ import tempfile
 import jax
 import ml_collections
 
+from ppogan_jax import step as step_lib
 from ppogan_jax import tasks as tasks_lib
 from ppogan_jax import variants
 from ppogan_jax.errors import ConfigError
@@ -28,6 +29,20 @@ def check_workdir(workdir: str) -> None:
   except OSError as e:
     raise ConfigError(f"--workdir={workdir!r} is not writable ({e.strerror}); "
                       "choose a directory you can write to") from None
+
+
+def _check_surrogate(options: ml_collections.ConfigDict) -> None:
+  choices = {"ratio_gradient": sorted(step_lib.RATIO_FORMS),
+             "advantage_baseline": list(step_lib.ADVANTAGE_BASELINES),
+             "old_classifier": list(step_lib.OLD_CLASSIFIER_SNAPSHOTS)}
+  for name, valid in choices.items():
+    if options[name] not in valid:
+      raise ConfigError(f"config.surrogate.{name}={options[name]!r}: choose "
+                        f"one of {valid}")
+  steps = options.classifier_steps
+  if not isinstance(steps, int) or steps < 1:
+    raise ConfigError(f"config.surrogate.classifier_steps={steps!r}: "
+                      "expected a positive integer")
 
 
 def check_config(config: ml_collections.ConfigDict) -> None:
@@ -60,6 +75,7 @@ def check_config(config: ml_collections.ConfigDict) -> None:
   if variant.uses_classifier and not 0 < config.epsilon < 1:
     raise ConfigError(f"config.epsilon={config.epsilon}: the clip range must "
                       "lie in (0, 1); the paper uses 0.2 or 0.4")
+  _check_surrogate(config.surrogate)
   if not 0 <= config.generator_ema_decay < 1:
     raise ConfigError(f"config.generator_ema_decay="
                       f"{config.generator_ema_decay}: expected 0 (off) or a "

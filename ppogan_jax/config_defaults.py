@@ -10,6 +10,8 @@ import types
 
 import ml_collections
 
+from ppogan_jax import variants
+
 
 def optimizer(learning_rate: float, *, b1: float = 0.0, b2: float = 0.9,
               eps: float = 1e-8, grad_clip_norm: float = 0.0,
@@ -29,6 +31,30 @@ def same_optimizer(learning_rate: float,
       for net in ("generator", "critic", "classifier")})
 
 
+def surrogate_options(**overrides) -> ml_collections.ConfigDict:
+  """How the 'paper' surrogate (clip_only, ppogan) is computed.
+
+  The defaults are what results/surrogate_study.md supports.
+
+  ratio_gradient: 'both' (Eq. 6 differentiated through C and C^(t), the
+    paper's form), 'current' (C^(t)'s logits a constant) or 'none' (r a
+    constant weight).
+  advantage_baseline: the constant b in A = f(x̃) − b: 'none' (Eq. 5 as
+    written), 'fake_mean' (the fake batch's mean score, which makes the
+    surrogate invariant to the critic's arbitrary offset, as the WGAN losses
+    are) or 'midpoint' (halfway between the real and fake batches' means).
+  old_classifier: when C^(t) is frozen in each generator phase:
+    'after_first_finetune' (r ≡ 1 at the phase's first generator step) or
+    'phase_start' (before any fine-tune step).
+  classifier_steps: fine-tune steps of C before each generator step.
+  """
+  options = ml_collections.ConfigDict(dict(
+      ratio_gradient="both", advantage_baseline="fake_mean",
+      old_classifier="after_first_finetune", classifier_steps=1))
+  options.update(overrides)
+  return options
+
+
 def base_config() -> ml_collections.ConfigDict:
   """Algorithm 1's defaults from the paper (WGAN-GP λ=10, n_critic=5, ε=0.2)."""
   c = ml_collections.ConfigDict()
@@ -43,6 +69,7 @@ def base_config() -> ml_collections.ConfigDict:
   c.consistency_weight = 0.0
   c.epsilon = 0.2
   c.epsilon_schedule = "constant"
+  c.surrogate = surrogate_options()
   c.generator_ema_decay = 0.0
   c.optimizer = same_optimizer(1e-4)
   c.log_every = 100
@@ -53,6 +80,25 @@ def base_config() -> ml_collections.ConfigDict:
   c.distributed = ml_collections.ConfigDict(dict(
       enabled=False, coordinator_address="", num_processes=0, process_id=-1))
   return c
+
+
+PPO_GENERATOR_STEPS = 5
+
+
+def generator_steps(objective: str, *, baseline: int = 1) -> int:
+  """n_gen for `objective`: the paper's n_g = 5 generator steps per critic
+  phase for the clipped-surrogate variants (its appendix: the surrogate is
+  what makes n_g = n_c = 5 safe; with n_gen = 1 and C^(t) frozen after the
+  phase's first fine-tune, Eq. 5 has r ≡ 1 and is the WGAN loss), and
+  `baseline`, the baseline paper's own schedule, for the others."""
+  return PPO_GENERATOR_STEPS if uses_surrogate(objective) else baseline
+
+
+def uses_surrogate(objective: str) -> bool:
+  """Whether `objective` trains its generator on the clipped surrogate (an
+  unknown name is False here; the config check reports it)."""
+  variant = variants.VARIANTS.get(objective)
+  return variant is not None and variant.uses_classifier
 
 
 def sibling_config(config_file: str, name: str) -> types.ModuleType:

@@ -58,6 +58,16 @@ class MetricWriter:
       self._jsonl.close()
 
 
+def read_metrics(workdir: str) -> list[dict]:
+  """The records of `workdir`/metrics.jsonl (one dict per written step), in
+  the order written; [] when the run has written none."""
+  path = os.path.join(workdir, "metrics.jsonl")
+  if not os.path.exists(path):
+    return []
+  with open(path) as f:
+    return [json.loads(line) for line in f if line.strip()]
+
+
 def compute_seconds(records: list[dict]) -> float:
   """The training time of a run from its `metrics.jsonl` records: the sum,
   over the invocations that trained it (each restarts `elapsed_s` at 0), of

@@ -1,7 +1,7 @@
 """PPO-GAN objectives (Wu et al., NeurIPS 2020) and the baseline GAN losses.
 
 Pure functions over arrays, safe under `jit`, `vmap` and `grad`; batching over problems is the caller's `vmap`.
-Section numbers (§) refer to the project's REFERENCE_SPEC.md, which describes the public reference code
+Section numbers (§) refer to docs/reference_code.md, the project's description of the public reference code
 (Holmeswww/PPOGAN and the repositories it builds on).
 
 Sign conventions: every loss (the `loss` fields of `CriticLoss` and `ClassifierLoss`, both fields of `GANLoss`) is
@@ -37,8 +37,8 @@ def importance_weights(fake_scores: Array) -> ImportanceWeights:
 
   Eq. 8 of Wu et al. (2020): the critic gradient under the re-weighted fake distribution is
   E_pθ[exp(f)·∇f]/Z, estimated on a minibatch by w_i = B·exp(f_i)/Σ_j exp(f_j), so that mean(w) = 1 and
-  mean(w·f) = Σ_i softmax(f)_i·f_i (REFERENCE_SPEC §1.1, step 3; §0). The weights are constants: the scores pass
-  through `lax.stop_gradient`, as the reference computes them under `no_grad`. The softmax runs in (at least)
+  mean(w·f) = Σ_i softmax(f)_i·f_i (docs/reference_code.md §1.1, step 3; §0). The weights are constants: the scores
+  pass through `lax.stop_gradient`, as the reference computes them under `no_grad`. The softmax runs in (at least)
   float32 and is shift invariant, so it is finite for any finite scores.
 
   The effective sample size is ESS = (Σ_i w_i)² / Σ_i w_i² ∈ [1, B]: B for equal scores, ≈ 1 when one score
@@ -76,7 +76,7 @@ def wasserstein_critic_loss(
 ) -> CriticLoss:
   """Re-weighted WGAN critic loss, L = mean_i(w_i·f(x̃_i)) − mean_j f(x_j).
 
-  Eq. 7 of Wu et al. (2020) with the minibatch weights of Eq. 8 (REFERENCE_SPEC §1.1, §1.2 'WWGAN'); with
+  Eq. 7 of Wu et al. (2020) with the minibatch weights of Eq. 8 (docs/reference_code.md §1.1, §1.2 'WWGAN'); with
   `fake_weights=None` (w ≡ 1) it is the plain WGAN critic loss of Arjovsky et al. (2017). The weights are treated
   as constants (`lax.stop_gradient`), so ∂L/∂f(x̃_i) = w_i/B'. MINIMISED by the critic.
 
@@ -118,9 +118,9 @@ def gradient_penalty(
 ) -> GradientPenalty:
   """WGAN-GP penalty, mean_i (‖∇_x̂ f(x̂_i)‖₂ − target)², x̂ = α·x + (1 − α)·x̃, α ~ U(0, 1).
 
-  Gulrajani et al. (2017), Eq. 3; REFERENCE_SPEC §1.1 step 4 (images), §1.2 (text), §1.3 (embeddings). One α per
-  sample, broadcast over every non-batch axis; real and fake are `lax.stop_gradient`'d (the reference uses `.data`),
-  so only the critic's parameters (closed over by `critic_fn`) receive gradient, through the double backward.
+  Gulrajani et al. (2017), Eq. 3; docs/reference_code.md §1.1 step 4 (images), §1.2 (text), §1.3 (embeddings). One α per
+  sample, broadcast over every non-batch axis; real and fake are `lax.stop_gradient`'d (the reference uses `.data`), so
+  only the critic's parameters (closed over by `critic_fn`) receive gradient, through the double backward.
 
   The per-sample gradients come from one `grad` of the batch SUM of the critic's outputs. This is valid only when
   the critic has no cross-example coupling (no batch-norm, no batch statistics): then ∂(Σ_j f(x̂_j))/∂x̂_i =
@@ -184,10 +184,10 @@ def consistency_term(
   """CT-GAN consistency term, mean_i max(0, λ₂·(D₁ − D₂)² + λ₂·μ·mean_k (h₁ − h₂)²_k − M).
 
   Wei et al. (2018), "Improving the improved training of Wasserstein GANs", §3, in the form of their code (with the
-  penultimate-feature term); REFERENCE_SPEC §1.1 step 2 and §9.2. The subscripts 1, 2 are two forward passes of the SAME real batch with
-  independent dropout masks (two dropout keys). The term is computed per sample: the reference PyTorch code adds a
-  [B, 1] score term to a [B] feature term, which broadcasts to [B, B] and makes the hinge act on cross-sample sums
-  when M > 0 (§10.9); here both terms are [B] and the hinge acts on each sample's own sum.
+  penultimate-feature term); docs/reference_code.md §1.1 step 2 and §9.2. The subscripts 1, 2 are two forward passes of
+  the SAME real batch with independent dropout masks (two dropout keys). The term is computed per sample: the reference
+  PyTorch code adds a [B, 1] score term to a [B] feature term, which broadcasts to [B, B] and makes the hinge act on
+  cross-sample sums when M > 0 (§10.9); here both terms are [B] and the hinge acts on each sample's own sum.
 
   MINIMISED (added to the critic loss; its coefficient λ₂ is `weight`).
 
@@ -213,12 +213,36 @@ def consistency_term(
 
 
 def density_ratio(logits: Array, old_logits: Array) -> Array:
-  """Probability ratio from the real/fake classifier, r = exp(ℓ_old − ℓ), in log space.
+  """Probability ratio from the real/fake classifiers, r = exp(ℓ_old − ℓ), in log space; both sides differentiable.
 
   Eq. 6 of Wu et al. (2020): with the classifier C = σ(ℓ) = P(real | x), the generator's density ratio is estimated
-  by p_θ/p_θold ≈ [(1 − C(x))/C(x)] / [(1 − C_old(x))/C_old(x)] = exp(ℓ_old(x) − ℓ(x)), since (1 − σ(ℓ))/σ(ℓ) =
-  exp(−ℓ). The old logits are constants (`lax.stop_gradient`); gradient flows only through `logits`, with
-  ∂r/∂ℓ = −r. The result is unbounded (exp of a difference of logits), as the ratio itself is.
+  by p_θ/p_θold ≈ [(1 − C(x))/C(x)] / [(1 − C^(t)(x))/C^(t)(x)] = exp(ℓ_old(x) − ℓ(x)), since (1 − σ(ℓ))/σ(ℓ) =
+  exp(−ℓ). C^(t) has frozen *parameters*, but in Eq. 5 both classifiers are evaluated at the same x = G_θ(z), so
+  ℓ_old depends on θ through x exactly as ℓ does ("gradient can propagate through C to θ since x = G_θ(z)"). The
+  gradient therefore flows through both arguments: ∂r/∂ℓ = −r and ∂r/∂ℓ_old = r, so ∇ₓr = r·(∇ₓℓ_old − ∇ₓℓ).
+  When C = C^(t) (the same function), r ≡ 1 and ∇ₓr = 0: r_t(θ^(t)) = 1 holds as a function of x, as the paper
+  requires, and the clipped surrogate's gradient is the WGAN generator gradient. The result is unbounded, as the
+  ratio itself is. `density_ratio_constant_old` is the form whose old side is a constant.
+
+  Args:
+    logits: ℓ(x), the current classifier's logits, any shape.
+    old_logits: ℓ_old(x), the frozen classifier's logits at the same samples, same shape.
+
+  Returns:
+    r, same shape as `logits`.
+  """
+  chex.assert_equal_shape([logits, old_logits])
+  chex.assert_type([logits, old_logits], float)
+  return jnp.exp(old_logits - logits)
+
+
+def density_ratio_constant_old(logits: Array, old_logits: Array) -> Array:
+  """Eq. 6's ratio r = exp(ℓ_old − ℓ) with the old side a constant: ∂r/∂ℓ = −r, ∂r/∂ℓ_old = 0.
+
+  Not the paper's gradient (see `density_ratio`): cutting the path through C^(t) leaves ∇ₓr = −r·∇ₓℓ(x), so the
+  surrogate's gradient gains −A·r·∇ₓℓ, a term driven by the classifier alone whose size is not bounded by the
+  critic's Lipschitz constant, and r ≠ 1 in gradient even when C = C^(t). Kept as a named option
+  (`surrogate.ratio_gradient='current'`) so that the two can be compared.
 
   Args:
     logits: ℓ(x), the current classifier's logits, any shape.
@@ -233,14 +257,33 @@ def density_ratio(logits: Array, old_logits: Array) -> Array:
   return jnp.exp(constant_old_logits - logits)
 
 
+def centred_advantage(scores: Array, baseline: Numeric) -> Array:
+  """The surrogate's advantage A = f(x̃) − b with a constant baseline b (`lax.stop_gradient`).
+
+  Eq. 5 uses A = f(x̃). The critic is defined only up to an additive constant, which the WGAN losses ignore but
+  Eq. 5 does not: its min/clip depends on the sign of A (A·min(r, 1 + ε) for A ≥ 0, A·max(r, 1 − ε) for A < 0).
+  Subtracting a constant baseline, as PPO does with a value function, leaves ∂A/∂x̃ = ∂f/∂x̃ and re-centres which
+  samples count as better than average. b = 0 gives Eq. 5.
+
+  Args:
+    scores: f(x̃), any shape.
+    baseline: b, a scalar (e.g. the batch mean of f(x̃)).
+
+  Returns:
+    A, same shape as `scores`.
+  """
+  chex.assert_type(scores, float)
+  return scores - jax.lax.stop_gradient(baseline)
+
+
 def reference_density_ratio(logits: Array, old_logits: Array) -> Array:
   """The public code's clamped-probability ratio, r = (1 − c₁)/max(c₁·P₀, 1e-7), P₀ = (1 − D₀)/max(D₀, 1e-7).
 
-  REFERENCE_SPEC §2.1–2.3 with c₁ = σ(ℓ), D₀ = σ(ℓ_old). It equals `density_ratio` (Eq. 6) wherever the clamps do not
-  bind; it differs when D₀ < 1e-7 (P₀ is capped at 1e7) or c₁·P₀ < 1e-7 (r is capped at 1e7·(1 − c₁)), and it
-  works on probabilities, so it saturates (1 − σ(ℓ) rounds to 0) for large logits. The old side is a constant
-  (`lax.stop_gradient`, the reference's `no_grad`). In the text code the two sides are evaluated on unrelated
-  samples paired elementwise (§2.3, §10.1); choosing what to pair is the caller's business.
+  docs/reference_code.md §2.1–2.3 with c₁ = σ(ℓ), D₀ = σ(ℓ_old). It equals `density_ratio` (Eq. 6) wherever the
+  clamps do not bind; it differs when D₀ < 1e-7 (P₀ is capped at 1e7) or c₁·P₀ < 1e-7 (r is capped at 1e7·(1 − c₁)),
+  and it works on probabilities, so it saturates (1 − σ(ℓ) rounds to 0) for large logits. The old side is a constant
+  (`lax.stop_gradient`, the reference's `no_grad`). In the text code the two sides are evaluated on unrelated samples
+  paired elementwise (§2.3, §10.1); choosing what to pair is the caller's business.
 
   Args:
     logits: ℓ, the current classifier's logits, any shape.
@@ -285,8 +328,8 @@ def clipped_surrogate(ratio: Array, advantage: Array, *, epsilon: Numeric) -> Ar
 def reference_clipped_surrogate(ratio: Array, advantage: Array, *, epsilon: Numeric) -> Array:
   """The public code's surrogate, where(A > 0, min(r·A, clip(r)·A), max(r·A, clip(r)·A)), per element.
 
-  REFERENCE_SPEC §2.2 step 5, §2.3 step d. In both branches this equals A·min(r, 1 + ε) (§2.4): the lower clip is
-  inert, and for A < 0 it differs from Eq. 5 (`clipped_surrogate`, A·max(r, 1 − ε)). Implemented literally so
+  docs/reference_code.md §2.2 step 5, §2.3 step d. In both branches this equals A·min(r, 1 + ε) (§2.4): the lower
+  clip is inert, and for A < 0 it differs from Eq. 5 (`clipped_surrogate`, A·max(r, 1 − ε)). Implemented literally so
   that the identity is a tested property rather than an assumption.
 
   The mean of the result is MAXIMISED; the generator loss is −mean(surrogate).
@@ -320,8 +363,8 @@ class ClassifierLoss(NamedTuple):
 def classifier_loss(real_logits: Array, fake_logits: Array) -> ClassifierLoss:
   """Binary cross-entropy of the real/fake classifier C, −mean log σ(ℓ(x)) − mean log σ(−ℓ(x̃)).
 
-  Labels real = 1, fake = 0 (REFERENCE_SPEC §2.1; appendix 6.3.1 of Wu et al. 2020). Computed from logits with
-  log(1 − σ(x)) = log σ(−x), so it is finite for any finite logits (the reference applies BCE to probabilities).
+  Labels real = 1, fake = 0 (docs/reference_code.md §2.1; appendix 6.3.1 of Wu et al. 2020). Computed from logits
+  with log(1 − σ(x)) = log σ(−x), so it is finite for any finite logits (the reference applies BCE to probabilities).
   MINIMISED by the classifier.
 
   Args:
@@ -487,3 +530,23 @@ def clip_fraction(ratio: Array, *, epsilon: Numeric) -> Array:
   """
   chex.assert_type(ratio, float)
   return jnp.mean((jnp.abs(ratio - 1) > epsilon).astype(ratio.dtype))
+
+
+def clip_binding_fraction(ratio: Array, advantage: Array, *, epsilon: Numeric) -> Array:
+  """Fraction of samples where Eq. 5's clip binds, mean((A > 0 ∧ r > 1 + ε) ∨ (A < 0 ∧ r < 1 − ε)).
+
+  Where it binds, the surrogate's gradient w.r.t. r is 0 (`clipped_surrogate`). Unlike `clip_fraction`, this
+  depends on the sign of A: with A < 0 for every sample, ratios above 1 + ε are never capped. For logging.
+
+  Args:
+    ratio: r, any shape.
+    advantage: A, same shape.
+    epsilon: ε, the clip range.
+
+  Returns:
+    Scalar in [0, 1], in the dtype of `ratio`.
+  """
+  chex.assert_equal_shape([ratio, advantage])
+  chex.assert_type([ratio, advantage], float)
+  binds = ((advantage > 0) & (ratio > 1 + epsilon)) | ((advantage < 0) & (ratio < 1 - epsilon))
+  return jnp.mean(binds.astype(ratio.dtype))

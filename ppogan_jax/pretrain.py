@@ -1,8 +1,9 @@
-"""MLE pre-training of a sequence generator (RelGAN §3; REFERENCE_SPEC §3.2).
+"""MLE pre-training of a sequence generator (RelGAN §3).
 
 Teacher forcing with token-level cross-entropy, Adam with global-norm clipping,
 over fixed, unshuffled, contiguous batches (the reference's data_shuffle=False,
-drop_last=True). One jitted call runs a whole epoch as a `lax.scan`. The
+drop_last=True; docs/reference_code.md §3.2). One jitted call runs a whole
+epoch as a `lax.scan`. The
 result is its own Orbax checkpoint directory, keyed by everything that
 determines it, so every adversarial variant starts from the same pre-trained
 generator, and an interrupted pre-training resumes from its last saved epoch.

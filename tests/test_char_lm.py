@@ -122,13 +122,15 @@ def test_configs_validate_and_name_the_shared_data(objective):
   config = engine_utils.load_config("char_lm", objective)
   config_check.check_config(config)
   assert config.data.train_path.endswith(os.path.join("coco", "train.txt"))
-  assert (config.n_critic, config.n_gen, config.gp_weight) == (10, 1, 10.0)
+  generator_steps = 5 if objective in ("ppogan", "clip_only") else 1
+  assert (config.n_critic, config.n_gen, config.gp_weight) == (
+      10, generator_steps, 10.0)
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
   tmp = tmp_path_factory.mktemp("char_lm")
-  config = _tiny_config(tmp, "ppogan")
+  config = _tiny_config(tmp, "ppogan", n_gen=2)
   workdir = str(tmp / "run")
   train.train_and_evaluate(config, workdir)
   return tmp, config, workdir

@@ -233,13 +233,33 @@ class TestDensityRatio:
     logits = jnp.array([-3.0, 0.0, 2.5])
     np.testing.assert_allclose(variant(objectives.density_ratio)(logits, logits), jnp.ones(3), atol=ATOL)
 
-  @pytest.mark.parametrize("ratio_fn", [objectives.density_ratio, objectives.reference_density_ratio])
-  def test_gradients(self, ratio_fn):
+  def test_gradients_flow_through_both_logits(self):
+    # Eq. 6 at x = G_θ(z): ∂r/∂ℓ = −r, ∂r/∂ℓ_old = +r.
+    logits, old_logits = jnp.array([0.0, 1.0, -0.5]), jnp.array([LN2, 0.0, 0.3])
+    ratio = objectives.density_ratio(logits, old_logits)
+    grad_new, grad_old = jax.grad(lambda l, o: jnp.sum(objectives.density_ratio(l, o)), argnums=(0, 1))(
+        logits, old_logits)
+    np.testing.assert_allclose(grad_new, -ratio, rtol=1e-5)
+    np.testing.assert_allclose(grad_old, ratio, rtol=1e-5)
+
+  @pytest.mark.parametrize("ratio_fn", [objectives.density_ratio_constant_old, objectives.reference_density_ratio])
+  def test_constant_old_side_gradients(self, ratio_fn):
     logits, old_logits = jnp.array([0.0, 1.0, -0.5]), jnp.array([LN2, 0.0, 0.3])
     ratio = ratio_fn(logits, old_logits)
+    np.testing.assert_allclose(ratio, objectives.density_ratio(logits, old_logits), rtol=1e-5)
     grad_new, grad_old = jax.grad(lambda l, o: jnp.sum(ratio_fn(l, o)), argnums=(0, 1))(logits, old_logits)
     np.testing.assert_allclose(grad_new, -ratio, rtol=1e-5)
     np.testing.assert_array_equal(grad_old, jnp.zeros(3))
+
+  def test_gradient_through_samples_is_zero_when_classifiers_agree(self):
+    # ℓ = ℓ_old as functions of x (C = C^(t)): r ≡ 1, so d r(x)/dx = 0 for the paper form, while the
+    # constant-old form keeps −∇ₓℓ(x) = −[2x₀, cos x₁] at r = 1.
+    classifier = lambda x: jnp.sum(jnp.array([1.0, 0.0]) * x**2) + jnp.sin(x[1])
+    x = jnp.array([0.7, -0.3])
+    paper = jax.grad(lambda x: objectives.density_ratio(classifier(x), classifier(x)))(x)
+    constant_old = jax.grad(lambda x: objectives.density_ratio_constant_old(classifier(x), classifier(x)))(x)
+    np.testing.assert_array_equal(paper, jnp.zeros(2))
+    np.testing.assert_allclose(constant_old, [-1.4, -np.cos(-0.3)], rtol=1e-6)
 
   def test_reference_agrees_for_moderate_logits(self, variant):
     logits, old_logits = jnp.asarray(np.random.default_rng(16).uniform(-5.0, 5.0, size=(2, 32)), jnp.float32)
@@ -259,7 +279,8 @@ class TestDensityRatio:
 
   def test_check_grads(self):
     logits, old_logits = np.array([0.0, 1.0, -0.5]), np.array([LN2, 0.0, 0.3])
-    _check_grads_f64(lambda l: objectives.density_ratio(l, old_logits), (logits,))
+    _check_grads_f64(objectives.density_ratio, (logits, old_logits))
+    _check_grads_f64(lambda l: objectives.density_ratio_constant_old(l, old_logits), (logits,))
     _check_grads_f64(lambda l: objectives.reference_density_ratio(l, old_logits), (logits,))
 
 
@@ -296,6 +317,34 @@ class TestClippedSurrogate:
     ratio = np.array([[0.5, 0.9, 1.5], [0.5, 1.1, 1.5]])
     for fn in (objectives.clipped_surrogate, objectives.reference_clipped_surrogate):
       _check_grads_f64(lambda r, a: fn(r, a, epsilon=0.2), (ratio, self.advantage))
+
+
+class TestCentredAdvantage:
+
+  def test_hand_value_and_constant_baseline(self, variant):
+    scores = jnp.array([1.0, -2.0, 4.0])
+    np.testing.assert_allclose(variant(objectives.centred_advantage)(scores, jnp.mean(scores)), [0.0, -3.0, 3.0],
+                               atol=ATOL)
+    # ∂A_i/∂f_j = δ_ij: the baseline (here the batch mean) carries no gradient.
+    jacobian = jax.jacobian(lambda f: objectives.centred_advantage(f, jnp.mean(f)))(scores)
+    np.testing.assert_array_equal(jacobian, jnp.eye(3))
+
+  def test_zero_baseline_is_eq5(self):
+    scores = jnp.array([0.5, -0.25])
+    np.testing.assert_array_equal(objectives.centred_advantage(scores, 0.0), scores)
+
+  def test_baseline_changes_which_side_of_the_clip_binds(self):
+    # All scores negative: only r < 1 − ε is clipped. Centred, the best sample's r > 1 + ε is capped.
+    ratio, scores = jnp.array([1.5, 0.5, 1.5]), jnp.array([-1.0, -2.0, -3.0])
+    raw = objectives.clip_binding_fraction(ratio, scores, epsilon=0.2)
+    centred = objectives.clip_binding_fraction(ratio, objectives.centred_advantage(scores, -2.0), epsilon=0.2)
+    np.testing.assert_allclose(raw, 1 / 3, rtol=1e-6)
+    np.testing.assert_allclose(centred, 1 / 3, rtol=1e-6)
+    grad_raw = jax.grad(lambda r: jnp.sum(objectives.clipped_surrogate(r, scores, epsilon=0.2)))(ratio)
+    grad_centred = jax.grad(lambda r: jnp.sum(objectives.clipped_surrogate(
+        r, objectives.centred_advantage(scores, -2.0), epsilon=0.2)))(ratio)
+    np.testing.assert_allclose(grad_raw, [-1.0, 0.0, -3.0], atol=ATOL)
+    np.testing.assert_allclose(grad_centred, [0.0, 0.0, -1.0], atol=ATOL)
 
 
 class TestReferenceClippedSurrogate:
@@ -430,6 +479,13 @@ class TestPPODiagnostics:
 
   def test_approximate_kl_check_grads(self):
     _check_grads_f64(objectives.approximate_kl, (np.array([0.5, 1.0, 2.0]),))
+
+  def test_clip_binding_fraction(self, variant):
+    # Binds: A > 0 with r > 1.2 (column 3), A < 0 with r < 0.8 (column 1); not A = 0.
+    ratio = jnp.array([0.5, 1.0, 1.5, 0.5, 1.0, 1.5, 1.5])
+    advantage = jnp.array([2.0, 2.0, 2.0, -2.0, -2.0, -2.0, 0.0])
+    fn = variant(lambda r, a: objectives.clip_binding_fraction(r, a, epsilon=0.2))
+    np.testing.assert_allclose(fn(ratio, advantage), 2 / 7, rtol=1e-6)
 
   def test_clip_fraction(self, variant):
     ratio = jnp.array([0.7, 0.9, 1.0, 1.3, 1.1])

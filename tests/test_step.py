@@ -76,21 +76,131 @@ def test_update_counts_follow_algorithm_1():
   assert counts == {"critic": 6, "classifier": 4, "generator": 4}
 
 
-def test_old_classifier_is_frozen_at_the_start_of_the_generator_phase():
-  config = engine_utils.tiny_toy_config("ppogan")
-  _, (one, two), _ = _run(config, 1, 2)
-  assert engine_utils.trees_equal(two.old_classifier_params,
-                                  one.classifier.params)
+def test_old_classifier_is_frozen_after_the_phase_s_first_fine_tune():
+  one_step = engine_utils.tiny_toy_config("ppogan", n_gen=1)
+  _, (first,), metrics = _run(one_step, 1, 1)
+  assert engine_utils.trees_equal(first.old_classifier_params,
+                                  first.classifier.params)
+  assert metrics["ppo/first_step_ratio_mean"] == 1.0
+  assert metrics["ppo/ratio_min"] == metrics["ppo/ratio_max"] == 1.0
+  _, (_, two), metrics = _run(engine_utils.tiny_toy_config("ppogan"), 1, 2)
   assert not engine_utils.trees_equal(two.old_classifier_params,
                                       two.classifier.params)
+  assert metrics["ppo/first_step_ratio_mean"] == 1.0
+  assert metrics["ppo/ratio_max"] > 1.0 + 1e-7 or metrics["ppo/ratio_min"] < 1.0 - 1e-7
 
 
-def test_ratio_starts_at_one_and_moves_as_the_classifier_is_fine_tuned():
+def test_old_classifier_frozen_at_the_phase_start():
   config = engine_utils.tiny_toy_config("ppogan")
-  *_, metrics = _run(config, 1, 1)
-  # A fine-tune step or two separate C from C^(t): r is near, but not, 1.
+  config.surrogate.old_classifier = "phase_start"
+  _, (one, two), metrics = _run(config, 1, 2)
+  assert engine_utils.trees_equal(two.old_classifier_params,
+                                  one.classifier.params)
+  # One fine-tune step separates C from C^(t) before G has moved.
   assert 0.9 < metrics["ppo/ratio_min"] <= metrics["ppo/ratio_max"] < 1.1
-  assert metrics["ppo/ratio_max"] - metrics["ppo/ratio_min"] > 1e-6
+  assert abs(metrics["ppo/first_step_ratio_mean"] - 1.0) > 1e-7
+
+
+def test_classifier_steps_per_generator_step():
+  config = engine_utils.tiny_toy_config("clip_only")
+  config.surrogate.classifier_steps = 3
+  _, (final,), _ = _run(config, 1, 1)
+  assert int(final.classifier.opt_state[0].count) == 3 * config.n_gen
+
+
+def _generator_gradient(objective, *, critic_offset=0.0, old_scale=1.0,
+                        **surrogate):
+  """∇_θ of the generator loss of `objective` through `step.generator_loss`
+  at the initial state, on a fixed batch and key.
+
+  At the initial state C = C^(t); `old_scale` ≠ 1 scales C^(t)'s parameters
+  so that r ≠ 1, and `critic_offset` is added to the critic's output bias.
+  """
+  config = engine_utils.tiny_toy_config(objective)
+  config.surrogate.update(surrogate)
+  task = tasks.build_task(config)
+  state = train.create_state(config, task)
+  critic_params = dict(state.critic.params)
+  critic_params["output"] = dict(
+      critic_params["output"],
+      bias=critic_params["output"]["bias"] + critic_offset)
+  state = state.replace(
+      critic=state.critic.replace(params=critic_params),
+      old_classifier_params=jax.tree.map(lambda p: old_scale * p,
+                                         state.old_classifier_params))
+  ctx = step_lib.StepContext(config, task, variants.get_variant(objective),
+                             lambda x: x)
+  real = task.real_batches(0, 1, config.batch_size, 0, 1)[0]
+  z = task.sample_latent(jax.random.key(3), config.batch_size)
+
+  @jax.jit
+  def gradient(state, real, z):
+    return jax.grad(step_lib.generator_loss, argnums=2, has_aux=True)(
+        ctx, state, state.generator.params, real, z, None, jax.random.key(4),
+        jax.numpy.float32(config.epsilon))
+
+  grads, (_, metrics) = gradient(state, real, z)
+  return grads, metrics
+
+
+def test_paper_surrogate_gradient_is_the_wgan_gradient_when_c_equals_c_old():
+  wgan, _ = _generator_gradient("wgan_gp")
+  paper, metrics = _generator_gradient("clip_only")
+  assert metrics["ppo/ratio_min"] == metrics["ppo/ratio_max"] == 1.0
+  assert engine_utils.max_abs_difference(wgan, paper) < 1e-6
+  # Cutting the path through C^(t) adds −A·r·∇ℓ: a different gradient.
+  constant_old, _ = _generator_gradient("clip_only", ratio_gradient="current")
+  assert engine_utils.max_abs_difference(wgan, constant_old) > 1e-3
+
+
+def test_centred_advantage_makes_the_surrogate_offset_invariant():
+  """A WGAN critic is defined up to a constant; with the batch-mean baseline
+  the surrogate's gradient does not depend on it, with Eq. 5's raw score it
+  does (through A·∇r and which side of the clip binds)."""
+  def gradients(baseline, offset):
+    return _generator_gradient("clip_only", critic_offset=offset,
+                               old_scale=1.3, advantage_baseline=baseline)[0]
+  assert engine_utils.max_abs_difference(
+      gradients("fake_mean", 0.0), gradients("fake_mean", 5.0)) < 1e-5
+  assert engine_utils.max_abs_difference(
+      gradients("none", 0.0), gradients("none", 5.0)) > 1e-3
+
+
+def test_ratio_gradient_is_zero_when_c_equals_c_old():
+  config = engine_utils.tiny_toy_config("clip_only")
+  task = tasks.build_task(config)
+  state = train.create_state(config, task)
+  z = task.sample_latent(jax.random.key(3), config.batch_size)
+
+  def mean_ratio(params, form):
+    fake = state.generator.apply_fn({"params": params}, z, train=False)
+    logits = step_lib.classifier_logits(state, state.classifier.params, fake)
+    old = step_lib.classifier_logits(state, state.old_classifier_params, fake)
+    return step_lib.RATIO_FORMS[form](logits, old).mean()
+
+  params = state.generator.params
+  paper = jax.grad(mean_ratio)(params, "both")
+  assert engine_utils.max_abs_difference(
+      paper, jax.tree.map(jax.numpy.zeros_like, paper)) == 0.0
+  constant_old = jax.grad(mean_ratio)(params, "current")
+  assert engine_utils.max_abs_difference(
+      constant_old, jax.tree.map(jax.numpy.zeros_like, paper)) > 1e-4
+
+
+def test_clip_only_with_one_generator_step_is_wgan_gp():
+  """With n_gen = 1, C^(t) is C after the phase's one fine-tune step, so
+  r ≡ 1 and the whole iteration trains G and f exactly as WGAN-GP does."""
+  wgan_initial, (wgan,), _ = _run(
+      engine_utils.tiny_toy_config("wgan_gp", n_gen=1), 1, 1)
+  clip_initial, (clip,), _ = _run(
+      engine_utils.tiny_toy_config("clip_only", n_gen=1), 1, 1)
+  assert engine_utils.trees_equal(wgan_initial.generator.params,
+                                  clip_initial.generator.params)
+  assert engine_utils.trees_equal(wgan.critic.params, clip.critic.params)
+  assert engine_utils.max_abs_difference(
+      wgan.generator.params, clip.generator.params) < 1e-6
+  assert engine_utils.max_abs_difference(
+      wgan_initial.generator.params, wgan.generator.params) > 1e-5
 
 
 def test_one_and_eight_devices_give_the_same_parameters():

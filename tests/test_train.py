@@ -159,6 +159,19 @@ def test_bad_config_is_reported_before_compiling(tmp_path, field, value,
     train.setup(config, str(tmp_path))
 
 
+@pytest.mark.parametrize("option,value,message", [
+    ("ratio_gradient", "old", "surrogate.ratio_gradient='old': choose one of"),
+    ("advantage_baseline", "mean", "choose one of .'none', 'fake_mean'"),
+    ("old_classifier", "never", "old_classifier='never'"),
+    ("classifier_steps", 0, "classifier_steps=0: expected a positive"),
+])
+def test_bad_surrogate_option_is_reported(tmp_path, option, value, message):
+  config = engine_utils.tiny_toy_config()
+  config.surrogate[option] = value
+  with pytest.raises(errors.ConfigError, match=message):
+    train.setup(config, str(tmp_path))
+
+
 def test_ct_gan_without_consistency_weight_is_refused(tmp_path):
   config = engine_utils.tiny_toy_config("ct_gan", consistency_weight=0.0)
   with pytest.raises(errors.ConfigError, match="consistency_weight > 0"):

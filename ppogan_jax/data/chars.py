@@ -1,7 +1,7 @@
 """Character-level text: fixed-length lines, the character vocabulary, ids.
 
 Reference preprocessing (WGAN-GP `language_helpers.load_dataset`, used by
-`gan_language.py` on the Billion Word corpus; REFERENCE_SPEC §9.1):
+`gan_language.py` on the Billion Word corpus; docs/reference_code.md §9.1):
 
   * each line (without its line break, NOT lower-cased) is a sequence of
     characters, truncated to `length` = 32 and right-padded with the

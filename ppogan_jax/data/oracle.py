@@ -1,10 +1,10 @@
 """Oracle training data for the synthetic experiment, cached on disk.
 
-REFERENCE_SPEC §5 (TextGAN/PPOGAN `utils/helpers.create_oracle`): a random
-LSTM oracle (every parameter N(0, 1), V = 5000, embed/hidden 32) generates
-10,000 sentences of fixed length L = 20 or 40 from start token 1, with no EOS;
-they are the training set. The reference stores the oracle's state dict and
-its samples in separate files (`oracle_lstm.pt`,
+docs/reference_code.md §5 (TextGAN/PPOGAN `utils/helpers.create_oracle`): a
+random LSTM oracle (every parameter N(0, 1), V = 5000, embed/hidden 32)
+generates 10,000 sentences of fixed length L = 20 or 40 from start token 1,
+with no EOS; they are the training set. The reference stores the oracle's
+state dict and its samples in separate files (`oracle_lstm.pt`,
 `oracle_lstm_samples_10000[_sl40].pt`) and silently makes a NEW oracle when
 the sl40 samples are missing. Here one seed determines both the oracle and its
 samples, and the pair is stored in one file whose name and contents record the

@@ -1,9 +1,9 @@
 """Inception Score and Fréchet distance, and a small feature classifier that
 stands in for InceptionV3 on small datasets.
 
-IS (Salimans et al., 2016; REFERENCE_SPEC §7): with p(y|x) the classifier's
-class probabilities, the N samples are cut into `splits` equal consecutive
-parts (the last N mod splits samples are dropped) and
+IS (Salimans et al., 2016; docs/reference_code.md §7): with p(y|x) the
+classifier's class probabilities, the N samples are cut into `splits` equal
+consecutive parts (the last N mod splits samples are dropped) and
 
   IS_k = exp(mean_{x ∈ part k} KL(p(y|x) ‖ p̄_k(y))),
   p̄_k = mean_{x ∈ part k} p(y|x),

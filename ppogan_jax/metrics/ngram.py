@@ -2,7 +2,7 @@
 
 The metric of the WGAN-GP character language model (Gulrajani et al. 2017,
 §5.5; `gan_language.py` with `language_helpers.NgramLanguageModel`,
-REFERENCE_SPEC §9.1): every `n`-gram of contiguous positions of every
+docs/reference_code.md §9.1): every `n`-gram of contiguous positions of every
 sequence (L − n + 1 per sequence of length L, padding characters included)
 is counted, and p(g) = count(g) / total is the n-gram distribution. For the
 distributions p (of the real data) and q (of the samples), with

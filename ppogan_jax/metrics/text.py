@@ -1,8 +1,8 @@
 """Likelihood metrics of the synthetic-oracle experiment.
 
-REFERENCE_SPEC §5 (TextGAN/PPOGAN `utils/helpers.NLL.cal_nll`): teacher-forced
-per-token negative log-likelihood, input [BOS, x_1 .. x_{L−1}], target
-x_1 .. x_L.
+docs/reference_code.md §5 (TextGAN/PPOGAN `utils/helpers.NLL.cal_nll`):
+teacher-forced per-token negative log-likelihood, input
+[BOS, x_1 .. x_{L−1}], target x_1 .. x_L.
 
   NLL_oracle = model_nll(oracle, generator samples)      (`oracle_nll`)
   NLL_gen    = model_nll(generator, oracle samples)

@@ -1,7 +1,7 @@
 """The residual 1-D CNNs of WGAN-GP's character language model.
 
-Gulrajani et al. (2017), §5.5 and `gan_language.py` (REFERENCE_SPEC §9.1),
-with DIM = 512 channels, L = 32 characters, V characters and 5 blocks:
+Gulrajani et al. (2017), §5.5 and `gan_language.py` (docs/reference_code.md
+§9.1), with DIM = 512 channels, L = 32 characters, V characters and 5 blocks:
 
   ResBlock: x ↦ x + 0.3·Conv1d_5(ReLU(Conv1d_5(ReLU(x)))), kernel 5, 'SAME',
   G: z ∈ R^128 → Linear(128 → L·DIM) → [B, L, DIM] → 5 ResBlocks

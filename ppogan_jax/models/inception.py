@@ -1,8 +1,8 @@
 """InceptionV3 as used for FID (pytorch-fid's `fid_inception_v3`), in Flax,
 and a loader for its PyTorch weights.
 
-REFERENCE_SPEC §7: PPO-GAN's FID uses pytorch-fid's InceptionV3 with the
-TF-ported weights `pt_inception-2015-12-05-6726825d.pth` (2048-d pool
+docs/reference_code.md §7: PPO-GAN's FID uses pytorch-fid's InceptionV3 with
+the TF-ported weights `pt_inception-2015-12-05-6726825d.pth` (2048-d pool
 features; the 1008-way head of the 2015 graph). This package cannot
 download them; pass a local copy (.pth, read with torch if installed, or an
 .npz of the same state dict, e.g. written with

@@ -1,10 +1,11 @@
 """The synthetic-data oracle: a randomly initialised LSTM language model.
 
-REFERENCE_SPEC §5 (TextGAN/PPOGAN `models/Oracle.py`, `models/generator.py`
-`LSTMGenerator`, `init_oracle`): Embedding(V, 32) → one-layer nn.LSTM(32 → 32)
-→ Linear(32 → V), every parameter drawn from N(0, 1). The oracle is never
-trained; its samples are the "real" data of the oracle experiment and its
-log-likelihood scores the generator's samples (NLL_oracle).
+docs/reference_code.md §5 (TextGAN/PPOGAN `models/Oracle.py`,
+`models/generator.py` `LSTMGenerator`, `init_oracle`): Embedding(V, 32) →
+one-layer nn.LSTM(32 → 32) → Linear(32 → V), every parameter drawn from
+N(0, 1). The oracle is never trained; its samples are the "real" data of the
+oracle experiment and its log-likelihood scores the generator's samples
+(NLL_oracle).
 """
 import functools
 from typing import NamedTuple
@@ -55,9 +56,10 @@ def _lstm_cell(w: _LSTMWeights, carry: LSTMCarry, x: chex.Array) -> LSTMCarry:
 
 
 class OracleLSTM(nn.Module):
-  """LSTM oracle, every parameter ~ N(0, 1) (REFERENCE_SPEC §5, init_oracle).
+  """LSTM oracle, every parameter ~ N(0, 1) (docs/reference_code.md §5).
 
-  Parameters (all N(0, 1); PyTorch layouts transposed to x @ W):
+  Parameters (all N(0, 1) as in init_oracle; PyTorch layouts transposed to
+  x @ W):
     embedding [V, E]; kernel_ih [E, 4H]; kernel_hh [H, 4H]; bias_ih [4H];
     bias_hh [4H]; out_kernel [H, V]; out_bias [V].
 
@@ -150,12 +152,12 @@ def sample_oracle(params, module: OracleLSTM, key: chex.PRNGKey,
                   batch_size: int = 256) -> chex.Array:
   """Ancestral samples x_t ~ softmax(logits(x_<t)) from BOS = 1, no EOS.
 
-  REFERENCE_SPEC §5 (`LSTMGenerator.sample`: multinomial from the softmax,
-  start letter 1, fixed length, batches of 4·64 = 256). Sample n draws with
-  its own key split(key, ·)[n] folded with the step index, so it depends only
-  on (key, n): not on `batch_size`, and the first 5,000 of a 10,000-sample
-  draw are the 5,000-sample draw. (The reference consumes one global torch RNG
-  stream.)
+  docs/reference_code.md §5 (`LSTMGenerator.sample`: multinomial from the
+  softmax, start letter 1, fixed length, batches of 4·64 = 256). Sample n
+  draws with its own key split(key, ·)[n] folded with the step index, so it
+  depends only on (key, n): not on `batch_size`, and the first 5,000 of a
+  10,000-sample draw are the 5,000-sample draw. (The reference consumes one
+  global torch RNG stream.)
 
   Args:
     params: the oracle's variables.

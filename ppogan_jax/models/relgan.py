@@ -1,9 +1,10 @@
 """RelGAN (Nie et al., 2019) as ported by TextGAN-PyTorch and used by PPO-GAN.
 
-REFERENCE_SPEC §4: a relational-memory (RMC) generator sampled through the
-Gumbel-softmax relaxation, its inverse-temperature schedules, and the
-multi-representation CNN discriminator (also PPO-GAN's real/fake classifier C
-in the text experiments). Token 1 is BOS, token 0 the padding index.
+docs/reference_code.md §4: a relational-memory (RMC) generator sampled
+through the Gumbel-softmax relaxation, its inverse-temperature schedules,
+and the multi-representation CNN discriminator (also PPO-GAN's real/fake
+classifier C in the text experiments). Token 1 is BOS, token 0 the padding
+index.
 """
 import functools
 import math
@@ -23,8 +24,8 @@ def inverse_temperature(step: chex.Numeric, *, maximum: chex.Numeric,
                         schedule: str, horizon: int = 5000) -> chex.Array:
   """Gumbel-softmax inverse temperature β after adversarial epoch i = `step`.
 
-  REFERENCE_SPEC §4.2 (`helpers.get_fixed_temperature(temper, i, N, adapt)`)
-  with β_max = `maximum` and N = `horizon`:
+  `helpers.get_fixed_temperature(temper, i, N, adapt)` (docs/reference_code.md
+  §4.2) with β_max = `maximum` and N = `horizon`:
 
     'exp'      β = β_max^(i/N)
     'lin'      β = 1 + i/(N−1)·(β_max − 1)
@@ -121,7 +122,7 @@ def initial_memory(batch_size: int, *, mem_slots: int,
 
 
 class RelationalMemory(nn.Module):
-  """One step of TextGAN's relational memory core (REFERENCE_SPEC §4.1).
+  """One step of TextGAN's relational memory core (docs/reference_code.md §4.1).
 
   With memory M [B, S, D], D = num_heads·head_size, and the projected input
   x = input_projector(input) [B, 1, D]:
@@ -281,7 +282,7 @@ class GeneratorOutput(NamedTuple):
 
 
 class RelGANGenerator(nn.Module):
-  """RelGAN generator G (REFERENCE_SPEC §4.1–4.2, TextGAN `RelGAN_G`).
+  """RelGAN generator G (docs/reference_code.md §4.1–4.2, TextGAN `RelGAN_G`).
 
   At step t, with o_t = lstm2out(RMC(embed(x_{t−1}))) and x_0 = BOS = 1:
 
@@ -559,7 +560,7 @@ def _conv_max_over_time(embedded: chex.Array,
 
 
 class RelGANDiscriminator(nn.Module):
-  """RelGAN multi-representation CNN discriminator (REFERENCE_SPEC §4.3).
+  """The multi-representation CNN discriminator (docs/reference_code.md §4.3).
 
   TextGAN `RelGAN_D`, with d = embed_dim / R (1 in RelGAN):
 

@@ -1,7 +1,7 @@
 """The CIFAR-10 ResNet generator, critic and classifier of PPO-GAN's code.
 
-REFERENCE_SPEC §3.1 (PPOGAN cifar10/main.py, a PyTorch port of CT-GAN's
-ResNet), NHWC:
+docs/reference_code.md §3.1 (PPOGAN cifar10/main.py, a PyTorch port of
+CT-GAN's ResNet), NHWC:
 
   G: z [B, 128] → Linear → 4×4×W_G → n × ResBlockUp(W_G) → BN → ReLU
        → Conv3×3(C) → tanh                                   [B, S, S, C]
@@ -104,7 +104,7 @@ class ResBlockUp(nn.Module):
 
 
 class ResNetGenerator(nn.Module):
-  """G: z [B, Z] → images [B, S, S, C] in [−1, 1] (REFERENCE_SPEC §3.1).
+  """G: z [B, Z] → images [B, S, S, C] ∈ [−1, 1] (docs/reference_code.md §3.1).
 
   Attributes:
     image_size: S, a power of two ≥ 8 (32 for CIFAR-10: 3 up-blocks).
@@ -210,7 +210,7 @@ class ResNetCritic(nn.Module):
 
 def resnet_classifier(width: int = 332) -> ResNetCritic:
   """The PPO classifier C of the CIFAR code: the critic's trunk with BN in
-  blocks 2–4 and no dropout (REFERENCE_SPEC §2.1)."""
+  blocks 2–4 and no dropout (docs/reference_code.md §2.1)."""
   return ResNetCritic(width=width, dropout_rates=(0.0, 0.0, 0.0),
                       batch_norm=True)
 

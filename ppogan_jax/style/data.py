@@ -1,4 +1,4 @@
-"""Yelp sentiment corpora for style transfer (REFERENCE_SPEC §8, 'Data').
+"""Yelp sentiment corpora for style transfer (docs/reference_code.md §8.5).
 
 The files are already tokenised (lower-case words separated by spaces, as
 prepared by Shen et al. 2017 and Li et al. 2018), so a line is split on

@@ -1,7 +1,7 @@
 """Style-transfer metrics and the separately trained sentiment classifier.
 
 Metrics of a set of greedy transfers (the paper's Table 4 protocol plus the
-reference's own evaluation, REFERENCE_SPEC §8 'Evaluation'):
+reference's own evaluation, docs/reference_code.md §8.6):
 
   * bleu_ref: mean nltk sentence_bleu([human reference], transfer), 4-gram
     uniform weights, smoothing method4 (manual_BLEU.py), × 100;
@@ -10,7 +10,7 @@ reference's own evaluation, REFERENCE_SPEC §8 'Evaluation'):
     classifier assigns to the target style 1 − y (× 100).
 
 The classifier is a Conv1DClassifier (kernels 3, 4, 5 × 256 filters, one
-dense layer, one output; §8 (b)) trained on the labelled training sentences
+dense layer, one output; §8.2 (b)) trained on the labelled training sentences
 only (the whole training split, whatever subset a generator trains on), once:
 its parameters are cached under a key of the training data and its settings
 and reused by every run on the same data. It reads words through its own

@@ -1,9 +1,9 @@
-"""Losses of the style-transfer model (REFERENCE_SPEC §8 and §1.3).
+"""Losses of the style-transfer model (docs/reference_code.md §8 and §1.3).
 
 Pure functions over arrays. Every `loss` is MINIMISED. The critic's GAN
 term is the plain WGAN one in both objectives; PPO-GAN's re-weighting
 (W = B·softmax(d_fake), a constant) enters only the generator's term, as in
-the reference style_transfer code (§8 (c)). There is no probability-ratio
+the reference style_transfer code (§8.3). There is no probability-ratio
 clipping anywhere in this task; the generator's gradients are clipped
 per tensor by norm instead (the optimiser's job, see `train.py`).
 """
@@ -38,7 +38,7 @@ def sigmoid_bce(labels: Array, logits: Array) -> Array:
 
 def sequence_cross_entropy(logits: Array, targets: Array,
                            lengths: Array) -> Array:
-  """Teacher-forced reconstruction loss loss_g_ae (§8).
+  """Teacher-forced reconstruction loss loss_g_ae (§8.1).
 
   texar sequence_sparse_softmax_cross_entropy with
   average_across_timesteps: mean_b (1/L_b) Σ_{t<L_b} −log softmax(ℓ_bt)[y_bt].
@@ -61,7 +61,7 @@ def sequence_cross_entropy(logits: Array, targets: Array,
 
 
 def abs_cosine_distance(z: Array, z_new: Array) -> Array:
-  """Shifted-AE term mean_b |1 − cos(z_b, z'_b)| (§8 'Shifted AE').
+  """Shifted-AE term mean_b |1 − cos(z_b, z'_b)| (§8.1, shifted AE).
 
   Args:
     z, z_new: content codes [B, D].
@@ -96,7 +96,7 @@ def critic_loss(*, clas_real: Array, clas_fake: Array, d_real: Array,
 
   loss_d_clas = mean_b[BCE(y_b, s_real,b) + λ_g·BCE(1 − y_b, s_fake,b)];
   loss_d_dis = −mean d_real + mean d_fake (unweighted: the re-weighting is
-  a generator-side term here, §8).
+  a generator-side term here, §8.3).
 
   Args:
     clas_real, clas_fake: style logits of real and transferred sentences [B].
@@ -127,7 +127,7 @@ class GeneratorAdversarialTerms(NamedTuple):
 def generator_adversarial_terms(*, clas_fake: Array, d_fake: Array,
                                 labels: Array,
                                 reweight: bool) -> GeneratorAdversarialTerms:
-  """loss_g_clas and loss_g_dis of §8 (c).
+  """loss_g_clas and loss_g_dis of §8.3.
 
   loss_g_dis = −mean_b W_b·d_fake,b with W = B·softmax(d_fake) held
   constant (`objectives.importance_weights`, Eq. 8 of Wu et al. 2020) when
@@ -158,7 +158,7 @@ def generator_loss(*, ae: Array, adversarial: GeneratorAdversarialTerms,
                    lambda_z1: float, lambda_z2: float,
                    acgan_scale: float) -> Array:
   """loss_g = λ_ae·ae + λ_g·(ACGAN_SCALE_G·clas + dis) + λ_z1·cos + λ_z2·cos_
-  − λ_z·loss_z_clas (§8 'Generator loss'); scalar, minimised.
+  − λ_z·loss_z_clas (§8.3); scalar, minimised.
 
   `cosine` is the reconstruction's shifted-AE term and `cosine_` the
   transferred sample's; `z_clas` the z-classifier's BCE on the content code

@@ -1,4 +1,4 @@
-"""Flax modules of the style-transfer model (REFERENCE_SPEC §8, §1.3).
+"""Flax modules of the style-transfer model (docs/reference_code.md §8, §1.3).
 
 The generator is Tikhonov et al.'s (2019) "zclassifiershiftedae" model on
 Hu et al.'s texar ctrl-gen code: a GRU encoder whose final state splits into
@@ -51,7 +51,7 @@ def decoded_lengths(ids: Array) -> Array:
 
 
 class ConvClassifier(nn.Module):
-  """texar Conv1DClassifier over word embeddings (REFERENCE_SPEC §8 (a), (b)).
+  """texar Conv1DClassifier over word embeddings (docs/reference_code.md §8.2).
 
   Embedding → for each kernel size a 'same'-padded Conv1D with ReLU and
   global max-pooling over time, concatenated → dropout → `num_dense` ReLU
@@ -98,7 +98,7 @@ class ConvClassifier(nn.Module):
 
 
 class LatentClassifier(nn.Module):
-  """The z-classifier: z → 256 (sigmoid) → 64 (sigmoid) → 1 logit (§8)."""
+  """The z-classifier: z → 256 (sigmoid) → 64 (sigmoid) → 1 logit (§8.1)."""
   hidden_sizes: Sequence[int] = (256, 64)
 
   @nn.compact
@@ -112,7 +112,7 @@ class LatentClassifier(nn.Module):
 
 
 class AttentionDecoderCell(nn.Module):
-  """One step of the GRU decoder with Bahdanau attention (§8).
+  """One step of the GRU decoder with Bahdanau attention (§8.1).
 
   The cell input is the (dropped-out) word embedding only; the attention
   query is the new GRU state; the output is Dense([state, context]) with no
@@ -166,7 +166,7 @@ class TrainOutputs(NamedTuple):
 
 
 class StyleTransferGenerator(nn.Module):
-  """Encoder, connectors and attention decoder of §8 (sizes in the config).
+  """Encoder, connectors and attention decoder of §8.1 (sizes in the config).
 
   Inputs are data rows ids [B, W] = [BOS, words, EOS, PAD ..] with lengths
   (BOS and EOS counted) and binary labels [B].
@@ -296,7 +296,7 @@ class StyleTransferGenerator(nn.Module):
 
   def __call__(self, ids: Array, *, lengths: Array, labels: Array,
                gamma: Array, train: bool) -> TrainOutputs:
-    """Everything the generator loss needs (§8 'Losses and decodes')."""
+    """Everything the generator loss needs (§8.1, decodes and losses)."""
     enc = self.encode(ids[:, 1:], lengths - 1, train=train)
     state = self.initial_state(enc.content, labels)
     state_ = self.initial_state(enc.content, 1 - labels)

@@ -1,4 +1,4 @@
-"""Training of the Yelp style-transfer model (REFERENCE_SPEC §8, §1.3).
+"""Training of the Yelp style-transfer model (docs/reference_code.md §8, §1.3).
 
 One outer step, fused into one jitted function:
 
@@ -11,7 +11,7 @@ One outer step, fused into one jitted function:
      sample re-weighting when config.objective == 'reweight';
   3. one z-classifier step.
 
-Schedule (§8 'Schedule'): `pretrain_epochs` epochs of pure autoencoding
+Schedule (§8.4): `pretrain_epochs` epochs of pure autoencoding
 (γ = 1, λ_g = λ_z = 0, diter = 1; critic, classifiers and cosine terms still
 train), then γ ← max(γ_min, 0.5·γ) every epoch, λ_g = 0.0005, λ_z = 0.5,
 diter = 5. γ, λ_g, λ_z are traced arguments (no recompilation between

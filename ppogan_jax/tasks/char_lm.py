@@ -1,8 +1,8 @@
 """WGAN-GP's character-level language model (Gulrajani et al. 2017, §5.5).
 
-`gan_language.py` (REFERENCE_SPEC §9.1) as a task of the engine: the
-residual CNN generator and critic of `ppogan_jax.models.char_cnn` (the PPO
-classifier C is a second critic), trained on lines of
+`gan_language.py` (docs/reference_code.md §9.1) as a task of the engine:
+the residual CNN generator and critic of `ppogan_jax.models.char_cnn` (the
+PPO classifier C is a second critic), trained on lines of
 `config.data.seq_len` = 32 characters (`ppogan_jax.data.chars`: truncated,
 padded with "`", the 2048 most common characters with 'unk' = 0). Real
 sequences reach the critic as one-hots [B, L, V], generated ones as the

@@ -2,8 +2,9 @@
 
 An LSTM oracle with N(0, 1) parameters defines the true distribution; its
 10,000 sampled sentences are the training data; a RelGAN generator is
-pre-trained by MLE and then trained adversarially; quality is NLL_oracle, the
-oracle's per-token NLL of generated sentences (REFERENCE_SPEC §4, §5).
+pre-trained by MLE and then trained adversarially; quality is NLL_oracle,
+the oracle's per-token NLL of generated sentences (docs/reference_code.md
+§4, §5).
 """
 import os
 from typing import Any

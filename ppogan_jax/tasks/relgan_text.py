@@ -1,9 +1,9 @@
-"""What the RelGAN text tasks share (REFERENCE_SPEC §4): the Gumbel-softmax
-generator and its temperature schedule, the multi-representation CNN critic
-(also the PPO classifier C), and the generator's MLE pre-training, cached so
-that every adversarial variant of one dataset starts from the same
-generator. The oracle task and the real-text task add their data and
-metrics."""
+"""What the RelGAN text tasks share (docs/reference_code.md §4): the
+Gumbel-softmax generator and its temperature schedule, the
+multi-representation CNN critic (also the PPO classifier C), and the
+generator's MLE pre-training, cached so that every adversarial variant of
+one dataset starts from the same generator. The oracle task and the
+real-text task add their data and metrics."""
 import dataclasses
 import hashlib
 import json
