@@ -15,11 +15,10 @@ an interrupted study; an interrupted run resumes from its checkpoint.
 import argparse
 import concurrent.futures
 import os
-import subprocess
 import sys
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ONE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from results import images_experiment  # pylint: disable=wrong-import-position
 TASKS = {
     "8gaussians": ("configs/toy_8gaussians.py", {}),
     "25gaussians": ("configs/toy_8gaussians.py", {"data.name": "25gaussians"}),
@@ -102,30 +101,15 @@ def expand_rows(spec: str) -> list[str]:
 
 def train(root: str, task: str, row: str, seed: int, steps: int,
           eval_every: int, extra: dict[str, str]) -> str:
-  """Trains one run (or skips it when done); returns its name."""
+  """Trains one run with `images_experiment.train` (which skips finished and
+  failed runs and resumes interrupted ones); returns its name."""
   config, task_overrides = TASKS[task]
   name = f"{row}_seed{seed}"
-  workdir = os.path.join(root, task, name)
-  if os.path.exists(workdir + ".failed") or os.path.exists(
-      os.path.join(workdir, "samples", f"step_{steps:07d}.png")):
-    return name
-  os.makedirs(workdir, exist_ok=True)
-  flags = {**task_overrides, **ROWS[row], "seed": seed, "num_steps": steps,
-           "eval_every": eval_every, "checkpoint_every": eval_every,
-           "log_every": 25, **extra}
-  objective = flags.pop("objective")
-  command = [sys.executable, "-m", "ppogan_jax.main",
-             f"--config={config}:{objective}", f"--workdir={workdir}"]
-  command += [f"--config.{k}={v}" for k, v in flags.items()]
-  env = dict(os.environ, XLA_FLAGS=ONE_THREAD)
-  with open(workdir + ".log", "a") as log:
-    log.write(" ".join(command[1:]) + "\n")
-    log.flush()
-    returncode = subprocess.run(command, cwd=REPO, env=env, stdout=log,
-                                stderr=subprocess.STDOUT).returncode
-  if returncode > 0:  # not when killed by a signal: rerun resumes it
-    with open(workdir + ".failed", "w") as f:
-      f.write(f"{returncode}\n")
+  overrides = {**task_overrides, **ROWS[row], "seed": seed, "log_every": 25,
+               **extra}
+  objective = overrides.pop("objective")
+  images_experiment.train(root, task, name, f"{config}:{objective}", steps,
+                          overrides, eval_every)
   return name
 
 
