@@ -4,7 +4,6 @@ Separates compilation from execution, reports the median/min/max of timed
 repeats after a warm-up, FLOPs from XLA's cost analysis, and peak memory.
 """
 import argparse
-import importlib.util
 import json
 import os
 import platform
@@ -15,18 +14,24 @@ from typing import Any, Callable
 
 import jax
 
-from ppogan_jax import parallel, step as step_lib, tasks, train
+from ppogan_jax import config_defaults, parallel, step as step_lib, tasks
+from ppogan_jax import train
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def load_config(name: str, arg: str):
   """get_config(arg) of configs/<name>.py."""
-  spec = importlib.util.spec_from_file_location(
-      name, os.path.join(REPO, "configs", name + ".py"))
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module.get_config(arg)
+  return config_defaults.load_config(
+      os.path.join(REPO, "configs", name + ".py"), arg)
+
+
+def set_field(config, dotted: str, value) -> None:
+  """config.a.b = value for dotted = 'a.b'."""
+  *parents, name = dotted.split(".")
+  for parent in parents:
+    config = config[parent]
+  config[name] = value
 
 
 def train_step_benchmark(config, name: str, repeats: int) -> dict[str, Any]:

@@ -2,11 +2,14 @@
 
   python benchmarks/text_step.py                      # L=20, both schedules + MLE
   python benchmarks/text_step.py --length=40 --json=/tmp/text40.json
+  python benchmarks/text_step.py --protocol=cpu             # the CPU protocol's sizes
+  python benchmarks/text_step.py --protocol=cpu --set=model.num_filters=32  # a candidate
 
 Workloads: the MLE step; the adversarial iteration in the paper's schedule
 (5 critic steps + 5 × (classifier + generator) steps) and in the public
 code's (5 critic steps + 1 × (classifier + generator)), each one compiled call.
 """
+import ast
 import os
 import sys
 
@@ -35,12 +38,20 @@ def main():
   p.add_argument("--length", type=int, default=20)
   p.add_argument("--objective", default="ppogan")
   p.add_argument("--workloads", default="mle,paper,public")
+  p.add_argument("--protocol", default="paper", choices=("paper", "cpu"),
+                 help="configs/text_relgan.py's protocol (model sizes)")
+  p.add_argument("--set", action="append", default=[],
+                 help="config override FIELD=VALUE (Python literal), "
+                 "repeatable, e.g. model.dis_embed_dim=8")
   args = p.parse_args()
   results = []
   for workload in args.workloads.split(","):
-    config = harness.load_config("text_relgan",
-                                 f"{args.objective},{args.length}")
+    config = harness.load_config(
+        "text_relgan", f"{args.objective},{args.length},{args.protocol}")
     config.pretrain.epochs = 0
+    for override in args.set:
+      field, value = override.split("=", 1)
+      harness.set_field(config, field, ast.literal_eval(value))
     if workload == "mle":
       results.append(mle(config, args.repeats))
     else:

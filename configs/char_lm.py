@@ -3,8 +3,8 @@
 The settings of `gan_language.py` (docs/reference_code.md §9.1): lines of 32
 characters padded with "`", a vocabulary of the 2048 most common
 characters ('unk' = 0); G: z ∈ R^128 → Linear → 5 residual 1-D conv blocks
-(512 channels, kernel 5) → 1×1 conv → softmax; D: 1×1 conv → 5 blocks →
-Linear; WGAN loss + gradient penalty λ = 10 on one-hot/softmax
+(512 channels, kernel 5) → 1×1 conv → softmax; D: 1×1 conv → 5 blocks
+→ Linear; WGAN loss + gradient penalty λ = 10 on one-hot/softmax
 interpolations; 10 critic steps per generator step; Adam(1e-4,
 β = (0.5, 0.9)) for every network; batch 64; 200,000 iterations; every 100
 iterations the JS divergences js1..js4 of the character 1- to 4-gram
@@ -13,10 +13,14 @@ the objective; the PPO-GAN ones keep this model and these settings, with
 5 generator steps per critic phase (the paper's n_g = 5; one classifier
 step before each, ε = 0.2):
 
-  python -m ppogan_jax.main --config=configs/char_lm.py:wgan_gp --workdir=/tmp/char_wgan
-  python -m ppogan_jax.main --config=configs/char_lm.py:ppogan --workdir=/tmp/char_ppogan
-  python -m ppogan_jax.main --config=configs/char_lm.py:reweight_only --workdir=/tmp/char_reweight
-  python -m ppogan_jax.main --config=configs/char_lm.py:clip_only --workdir=/tmp/char_clip
+  python -m ppogan_jax.main --config=configs/char_lm.py:wgan_gp \
+      --workdir=/tmp/char_wgan
+  python -m ppogan_jax.main --config=configs/char_lm.py:ppogan \
+      --workdir=/tmp/char_ppogan
+  python -m ppogan_jax.main --config=configs/char_lm.py:reweight_only \
+      --workdir=/tmp/char_reweight
+  python -m ppogan_jax.main --config=configs/char_lm.py:clip_only \
+      --workdir=/tmp/char_clip
   ... --config.data.train_path=/path/lines.txt
 
 The reference trains on the first 10M lines of Billion Word; the data

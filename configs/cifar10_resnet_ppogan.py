@@ -1,8 +1,8 @@
 """PPO-GAN on CIFAR-10 with the ResNet of the public code: Table 1 of Wu et
 al. (2020), row "Ours" (IS 8.69 ± .13, FID 10.70 ± .10).
 
-Settings of the reference code (docs/reference_code.md §3.1, §2.5): batch 32, 5
-critic steps, then 5 × [1 classifier step + 1 generator step] on one latent
+Settings of the reference code (docs/reference_code.md §3.1, §2.5): batch 32,
+5 critic steps, then 5 × [1 classifier step + 1 generator step] on one latent
 batch; λ_GP = 5 and the CT-GAN consistency term (weight 2, critic dropout
 0.2/0.5/0.5) in every row; ε = 0.4; Adam β = (0, 0.9); critic lr 1e-4,
 generator and classifier lr 2e-5 (1e-4 / 5), classifier gradients clipped to
@@ -29,9 +29,13 @@ pass a local copy of pytorch-fid's weights with
 `tfds build cifar10 --file_format=array_record` (or
 --config.data.data_dir=DIR pointing at a prepared copy).
 
-  python -m ppogan_jax.main --config=configs/cifar10_resnet_ppogan.py --workdir=/tmp/cifar_ppogan
-  python -m ppogan_jax.main --config=configs/cifar10_resnet_ppogan.py:reweight_only --workdir=/tmp/cifar_rw
-  python -m ppogan_jax.main --config=configs/cifar10_resnet_ppogan.py:ct_gan --workdir=/tmp/cifar_ctgan
+  python -m ppogan_jax.main --config=configs/cifar10_resnet_ppogan.py \
+      --workdir=/tmp/cifar_ppogan
+  python -m ppogan_jax.main \
+      --config=configs/cifar10_resnet_ppogan.py:reweight_only \
+      --workdir=/tmp/cifar_rw
+  python -m ppogan_jax.main --config=configs/cifar10_resnet_ppogan.py:ct_gan \
+      --workdir=/tmp/cifar_ctgan
 """
 import ml_collections
 

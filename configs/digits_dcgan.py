@@ -10,14 +10,17 @@ Eq. 8 re-weighting), `ppogan`, `ppogan_reference`, `clip_only`, `wgan_gp`,
 `ct_gan` (turns on critic dropout and the consistency term). Adam(1e-4,
 β=(0.5, 0.9)), λ_GP = 10 (0 for the non-Wasserstein losses), 5 critic steps
 per generator step, as WGAN-GP's gan_mnist.py (the clipped-surrogate variants:
-5 generator steps per critic phase, the paper's n_g = 5). Evaluation: IS/FID of a
-small CNN trained on the digits' labels (cached in config.data.cache_dir),
+5 generator steps per critic phase, the paper's n_g = 5). Evaluation: IS/FID of
+a small CNN trained on the digits' labels (cached in config.data.cache_dir),
 not Inception scores. The convolutions are computed as matrix products
 (model.conv_impl='matmul', 5× faster on XLA:CPU; 'xla' on accelerators).
 
-  python -m ppogan_jax.main --config=configs/digits_dcgan.py --workdir=/tmp/digits_ppogan
-  python -m ppogan_jax.main --config=configs/digits_dcgan.py:reweight_only --workdir=/tmp/digits_rw
-  python -m ppogan_jax.main --config=configs/digits_dcgan.py:non_saturating --workdir=/tmp/digits_dcgan
+  python -m ppogan_jax.main --config=configs/digits_dcgan.py \
+      --workdir=/tmp/digits_ppogan
+  python -m ppogan_jax.main --config=configs/digits_dcgan.py:reweight_only \
+      --workdir=/tmp/digits_rw
+  python -m ppogan_jax.main --config=configs/digits_dcgan.py:non_saturating \
+      --workdir=/tmp/digits_dcgan
 """
 import ml_collections
 

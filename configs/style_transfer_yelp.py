@@ -15,8 +15,10 @@ No probability-ratio clipping is used in this task; the generator's
 gradients are clipped per tensor by norm 5 (the paper's appendix). The
 `:small` suffix (e.g. `reweight:small`) selects the reduced CPU sizes.
 
-  python -m ppogan_jax.main --config=configs/style_transfer_yelp.py:reweight --workdir=/work/runs/style/ours
-  python -m ppogan_jax.main --config=configs/style_transfer_yelp.py:wgan_gp --workdir=/work/runs/style/wgan_gp
+  python -m ppogan_jax.main --config=configs/style_transfer_yelp.py:reweight \
+      --workdir=/work/runs/style/ours
+  python -m ppogan_jax.main --config=configs/style_transfer_yelp.py:wgan_gp \
+      --workdir=/work/runs/style/wgan_gp
 
 Data default to the shared Yelp files (../shared/data/yelp beside the
 repository): sentiment.dev is the training set (minus a held-out slice), the

@@ -5,10 +5,14 @@ RelGAN (Nie et al., 2019) reports COCO; PPO-GAN's Table 3 is EMNLP2017 News
 (RelGAN's own loss, no gradient penalty), `wgan_gp`, `ppogan`,
 `ppogan_reference`:
 
-  python -m ppogan_jax.main --config=configs/text_relgan_coco.py --workdir=/tmp/coco_ppogan
-  python -m ppogan_jax.main --config=configs/text_relgan_coco.py:rsgan --workdir=/tmp/coco_relgan
-  python -m ppogan_jax.main --config=configs/text_relgan_coco.py:wgan_gp --workdir=/tmp/coco_wgan
-  ... --config.data.train_path=/path/train.txt --config.data.test_path=/path/test.txt
+  python -m ppogan_jax.main --config=configs/text_relgan_coco.py \
+      --workdir=/tmp/coco_ppogan
+  python -m ppogan_jax.main --config=configs/text_relgan_coco.py:rsgan \
+      --workdir=/tmp/coco_relgan
+  python -m ppogan_jax.main --config=configs/text_relgan_coco.py:wgan_gp \
+      --workdir=/tmp/coco_wgan
+  ... --config.data.train_path=/path/train.txt \
+      --config.data.test_path=/path/test.txt
 
 The data default to the project's shared copy (`../shared/data/coco/`
 beside the repository, 10,000 train and 10,000 test captions). Training

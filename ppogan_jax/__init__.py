@@ -1,4 +1,5 @@
-"""ppogan_jax: PPO-GAN (Wu et al., NeurIPS 2020) and its baselines in JAX/Flax."""
+"""ppogan_jax: PPO-GAN (Wu et al., NeurIPS 2020) and its baselines in
+JAX/Flax."""
 from ppogan_jax.objectives import approximate_kl
 from ppogan_jax.objectives import centred_advantage
 from ppogan_jax.objectives import classifier_loss

@@ -6,6 +6,7 @@ with and the data sampler's position. The sampler is a pure function of the
 outer step (see `Task.real_batches`), so its position is the step.
 """
 import json
+import os
 from typing import Any
 
 import jax
@@ -19,8 +20,8 @@ log = logs.get_logger()
 # Fields that may change between a run and its resumption.
 RUN_CONTROL_FIELDS = frozenset({
     "num_steps", "log_every", "checkpoint_every", "eval_every",
-    "keep_checkpoints", "eval", "distributed", "data.cache_dir",
-    "data.data_dir",
+    "eval_at_start", "keep_checkpoints", "eval", "distributed",
+    "data.cache_dir", "data.data_dir",
 })
 
 
@@ -38,7 +39,8 @@ def _flatten(d: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def _is_run_control(field: str) -> bool:
-  return any(field == f or field.startswith(f + ".") for f in RUN_CONTROL_FIELDS)
+  return any(field == f or field.startswith(f + ".")
+             for f in RUN_CONTROL_FIELDS)
 
 
 def config_differences(saved: dict[str, Any],
@@ -52,16 +54,26 @@ def config_differences(saved: dict[str, Any],
       if not _is_run_control(k) and saved.get(k) != current.get(k))
 
 
+def make_manager(directory: str, *, keep: int, asynchronous: bool = False,
+                 item_names: tuple[str, ...] | None = None
+                 ) -> ocp.CheckpointManager:
+  """The project's Orbax CheckpointManager for `directory` (created if
+  missing), keeping the newest `keep` steps."""
+  return ocp.CheckpointManager(
+      os.path.abspath(directory),
+      options=ocp.CheckpointManagerOptions(
+          max_to_keep=keep, create=True,
+          enable_async_checkpointing=asynchronous),
+      item_names=item_names)
+
+
 class Checkpointer:
-  """Saves and restores GANStates in `directory` (async, keep-last-N)."""
+  """Saves and restores train states with their config in `directory`
+  (async, keep-last-N): the one checkpoint format of every training loop."""
 
   def __init__(self, directory: str, *, keep: int):
-    self._manager = ocp.CheckpointManager(
-        directory,
-        options=ocp.CheckpointManagerOptions(
-            max_to_keep=keep, create=True, enable_async_checkpointing=True),
-        item_names=("state", "meta"),
-    )
+    self._manager = make_manager(directory, keep=keep, asynchronous=True,
+                                 item_names=("state", "meta"))
 
   def save(self, step: int, state: Any, config: ml_collections.ConfigDict,
            *, force: bool = False) -> None:
@@ -79,12 +91,14 @@ class Checkpointer:
     return sorted(self._manager.all_steps())
 
   def restore_latest(self, abstract_state: Any,
-                     config: ml_collections.ConfigDict) -> Any | None:
+                     config: ml_collections.ConfigDict | None) -> Any | None:
     """Restores the newest readable checkpoint, or None if there is none.
 
     A checkpoint that fails to load (corrupt or partial files) is reported
     and the next older one is tried. A checkpoint written by a different
-    config raises ConfigMismatchError naming the differing fields.
+    config raises ConfigMismatchError naming the differing fields; with
+    `config` None (starting a new run from another run's state) the
+    check is skipped.
     """
     for step in reversed(self.steps()):
       try:
@@ -96,7 +110,8 @@ class Checkpointer:
                       "trying the previous one", step, type(e).__name__,
                       str(e).splitlines()[0] if str(e) else "")
         continue
-      diffs = config_differences(restored.meta["config"], config)
+      diffs = ([] if config is None
+               else config_differences(restored.meta["config"], config))
       if diffs:
         raise ConfigMismatchError(
             f"checkpoint at step {step} was written with a different config "

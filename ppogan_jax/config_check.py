@@ -62,7 +62,8 @@ def check_config(config: ml_collections.ConfigDict) -> None:
     raise ConfigError(
         f"config.batch_size={config.batch_size} is not divisible by the "
         f"{devices} devices; use a multiple of {devices} "
-        f"(e.g. --config.batch_size={devices * max(1, config.batch_size // devices)})")
+        f"(e.g. --config.batch_size="
+        f"{devices * max(1, config.batch_size // devices)})")
   if config.batch_size % processes:
     raise ConfigError(f"config.batch_size={config.batch_size} is not "
                       f"divisible by the {processes} processes")

@@ -56,7 +56,8 @@ def surrogate_options(**overrides) -> ml_collections.ConfigDict:
 
 
 def base_config() -> ml_collections.ConfigDict:
-  """Algorithm 1's defaults from the paper (WGAN-GP λ=10, n_critic=5, ε=0.2)."""
+  """Algorithm 1's defaults from the paper (WGAN-GP λ=10, n_critic=5,
+  ε=0.2)."""
   c = ml_collections.ConfigDict()
   c.task = ""
   c.seed = 0
@@ -74,6 +75,7 @@ def base_config() -> ml_collections.ConfigDict:
   c.optimizer = same_optimizer(1e-4)
   c.log_every = 100
   c.eval_every = 1000
+  c.eval_at_start = False
   c.checkpoint_every = 1000
   c.keep_checkpoints = 3
   c.eval = ml_collections.ConfigDict(dict(num_samples=1024))
@@ -101,13 +103,24 @@ def uses_surrogate(objective: str) -> bool:
   return variant is not None and variant.uses_classifier
 
 
-def sibling_config(config_file: str, name: str) -> types.ModuleType:
-  """The config module `name`.py in the directory of `config_file`, for
-  configs that extend another (config files are loaded by path, not as a
-  package)."""
-  path = os.path.join(os.path.dirname(os.path.abspath(config_file)),
-                      name + ".py")
+def config_module(path: str) -> types.ModuleType:
+  """The config file at `path`, loaded as a module (config files are loaded
+  by path, as `--config=configs/X.py` does, not imported from a package)."""
+  name = os.path.splitext(os.path.basename(path))[0]
   spec = importlib.util.spec_from_file_location(name, path)
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)
   return module
+
+
+def load_config(path: str, *args) -> ml_collections.ConfigDict:
+  """`get_config(*args)` of the config file at `path`: what
+  `--config=path[:arg]` gives the command line."""
+  return config_module(path).get_config(*args)
+
+
+def sibling_config(config_file: str, name: str) -> types.ModuleType:
+  """The config module `name`.py in the directory of `config_file`, for
+  configs that extend another."""
+  return config_module(os.path.join(
+      os.path.dirname(os.path.abspath(config_file)), name + ".py"))

@@ -3,7 +3,9 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
+from typing import Callable
 
 from tensorboardX import SummaryWriter
 
@@ -20,6 +22,45 @@ def get_logger() -> logging.Logger:
     logger.setLevel(logging.INFO)
     logger.propagate = False
   return logger
+
+
+class Heartbeat:
+  """Says that a phase started, how it goes while it runs, and when it ended.
+
+  A context manager: logs "`what`: started" on entry, then every `period`
+  seconds from a background thread "`what`: m:ss elapsed" followed by
+  `status()` when given (e.g. a `Progress.line` with the ETA), and
+  "`what`: done in m:ss" on exit. For work that runs in one long call
+  (compilation, an evaluation) as much as for loops that log rarely.
+  """
+
+  def __init__(self, what: str, *, status: Callable[[], str] | None = None,
+               period: float = 30.0):
+    self._what, self._status, self._period = what, status, period
+    self._stopped = threading.Event()
+    self._thread = threading.Thread(target=self._beat, daemon=True)
+    self._start = 0.0
+
+  def _elapsed(self) -> str:
+    return format_duration(time.perf_counter() - self._start)
+
+  def _beat(self) -> None:
+    while not self._stopped.wait(self._period):
+      status = f" {self._status()}" if self._status else ""
+      get_logger().info("%s: %s elapsed%s", self._what, self._elapsed(),
+                        status)
+
+  def __enter__(self) -> "Heartbeat":
+    self._start = time.perf_counter()
+    get_logger().info("%s: started", self._what)
+    self._thread.start()
+    return self
+
+  def __exit__(self, *exc) -> None:
+    self._stopped.set()
+    self._thread.join()
+    if exc[0] is None:
+      get_logger().info("%s: done in %s", self._what, self._elapsed())
 
 
 class MetricWriter:
@@ -93,8 +134,9 @@ def format_duration(seconds: float) -> str:
 class Progress:
   """Step rate and ETA over the steps run in this process (not resumed ones)."""
 
-  def __init__(self, total_steps: int):
+  def __init__(self, total_steps: int, *, unit: str = "step"):
     self._total = total_steps
+    self._unit = unit
     self._first = 0
     self._start = None
 
@@ -105,7 +147,7 @@ class Progress:
 
   def line(self, step: int, scalars: dict[str, float],
            labels: dict[str, str]) -> str:
-    """'step k/N (p%) r it/s ETA h:mm:ss label=value ...' for `labels`
+    """'<unit> k/N (p%) r it/s ETA h:mm:ss label=value ...' for `labels`
     ({label: metric name}) present in `scalars`."""
     done = step - self._first
     elapsed = time.perf_counter() - self._start if self._start else 0.0
@@ -113,6 +155,7 @@ class Progress:
     eta = (self._total - step) / rate if rate > 0 else None
     shown = " ".join(f"{label}={scalars[k]:.4g}"
                      for label, k in labels.items() if k in scalars)
-    return (f"step {step}/{self._total} ({100 * step / self._total:.0f}%) "
+    return (f"{self._unit} {step}/{self._total} "
+            f"({100 * step / self._total:.0f}%) "
             f"{rate:.2f} it/s ETA "
             f"{'?' if eta is None else format_duration(eta)} {shown}")

@@ -1,7 +1,9 @@
-"""Command line: `python -m ppogan_jax.main --config=configs/X.py --workdir=DIR`.
+"""Command line:
+`python -m ppogan_jax.main --config=configs/X.py --workdir=DIR`.
 
 --mode=train (default) trains or resumes (--until_step=N pauses after step N);
---mode=sample writes --num_samples samples of the latest checkpoint. Config
+--mode=sample writes --num_samples samples of the latest checkpoint;
+--mode=pretrain only pre-trains the generator (cached). Config
 fields are overridden with --config.field=value.
 """
 import sys
@@ -21,8 +23,12 @@ FLAGS = flags.FLAGS
 config_flags.DEFINE_config_file(
     "config", None, "Experiment config file (configs/*.py[:arg]).",
     lock_config=True)
-flags.DEFINE_string("workdir", None, "Directory for checkpoints, logs, samples.")
-flags.DEFINE_enum("mode", "train", ["train", "sample"], "What to do.")
+flags.DEFINE_string("workdir", None,
+                    "Directory for checkpoints, logs, samples.")
+flags.DEFINE_enum(
+    "mode", "train", ["train", "sample", "pretrain"], "What to do: train "
+    "(or resume), sample the latest checkpoint, or only pretrain (the "
+    "text tasks' cached MLE generator, which later runs start from).")
 flags.DEFINE_integer("num_samples", 1000, "Samples to write in --mode=sample.")
 flags.DEFINE_integer(
     "until_step", 0, "Pause the run after this step (checkpointed); rerun "
@@ -64,6 +70,8 @@ def main(argv):
   try:
     if is_style_transfer:
       run_style_transfer(config)
+    elif FLAGS.mode == "pretrain":
+      train.pretrain_generator(config)
     elif FLAGS.mode == "sample":
       path = train.write_samples(config, FLAGS.workdir, FLAGS.num_samples)
       print(f"wrote samples to {path}.*")

@@ -20,6 +20,7 @@ import optax
 import orbax.checkpoint as ocp
 from flax import linen as nn
 
+from ppogan_jax import checkpoint
 from ppogan_jax import logs
 from ppogan_jax.metrics import text as text_metrics
 
@@ -27,7 +28,8 @@ log = logs.get_logger()
 
 
 def make_mle_epoch(module: nn.Module, optimizer: optax.GradientTransformation
-                   ) -> Callable[[Any, Any, jax.Array], tuple[Any, Any, jax.Array]]:
+                   ) -> Callable[[Any, Any, jax.Array],
+                                 tuple[Any, Any, jax.Array]]:
   """Returns epoch(params, opt_state, batches [S, B, L]) -> (params, opt_state,
   mean training NLL per token)."""
 
@@ -94,9 +96,7 @@ def mle_pretrain(
   optimizer = optax.chain(optax.clip_by_global_norm(grad_clip_norm),
                           optax.adam(learning_rate))
   state = {"params": params, "opt_state": optimizer.init(params)}
-  manager = ocp.CheckpointManager(
-      os.path.abspath(directory),
-      options=ocp.CheckpointManagerOptions(max_to_keep=1, create=True))
+  manager = checkpoint.make_manager(directory, keep=1)
   start = manager.latest_step() or 0
   if start:
     state = manager.restore(start, args=ocp.args.StandardRestore(state))
@@ -107,21 +107,32 @@ def mle_pretrain(
     return state["params"]
   batches = jnp.asarray(contiguous_batches(data, batch_size))
   epoch_fn = make_mle_epoch(module, optimizer)
-  progress = logs.Progress(epochs)
+  progress = logs.Progress(epochs, unit="epoch")
   params, opt_state = state["params"], state["opt_state"]
-  for epoch in range(start + 1, epochs + 1):
-    params, opt_state, loss = epoch_fn(params, opt_state, batches)
-    if epoch == start + 1:
-      progress.start(epoch)
-    if epoch % eval_every_epochs == 0 or epoch == epochs:
-      scalars = {"mle/train_nll": float(loss), **evaluate(params)}
-      with open(os.path.join(directory, "metrics.jsonl"), "a") as f:
-        f.write(json.dumps({"epoch": epoch, **scalars, "elapsed_s": round(
-            time.perf_counter() - started, 3)}) + "\n")
-      manager.save(epoch, args=ocp.args.StandardSave(
-          {"params": params, "opt_state": opt_state}))
-      log.info("MLE %s", progress.line(
-          epoch, scalars, {k.split("/")[-1]: k for k in scalars}))
+  done = {"epoch": start, "scalars": {}}
+
+  def status() -> str:
+    scalars = done["scalars"]
+    return progress.line(done["epoch"], scalars,
+                         {k.split("/")[-1]: k for k in scalars})
+
+  with logs.Heartbeat(f"MLE pre-training ({epochs} epochs of {len(batches)} "
+                      f"batches; the first compiles)", status=status):
+    for epoch in range(start + 1, epochs + 1):
+      params, opt_state, loss = jax.block_until_ready(
+          epoch_fn(params, opt_state, batches))
+      done["epoch"] = epoch
+      if epoch == start + 1:
+        progress.start(epoch)
+      if epoch % eval_every_epochs == 0 or epoch == epochs:
+        scalars = {"mle/train_nll": float(loss), **evaluate(params)}
+        done["scalars"] = scalars
+        with open(os.path.join(directory, "metrics.jsonl"), "a") as f:
+          f.write(json.dumps({"epoch": epoch, **scalars, "elapsed_s": round(
+              time.perf_counter() - started, 3)}) + "\n")
+        manager.save(epoch, args=ocp.args.StandardSave(
+            {"params": params, "opt_state": opt_state}))
+        log.info("MLE %s", status())
   manager.wait_until_finished()
   manager.close()
   return params

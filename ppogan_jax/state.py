@@ -130,7 +130,8 @@ def create_gan_state(
   d = init_model_state(critic, example_sample, optimizers["critic"], d_key)
   c = init_model_state(classifier, example_sample, optimizers["classifier"],
                        c_key)
-  copy = lambda tree: jax.tree.map(jnp.copy, tree)  # Donated leaves must not alias.
+  # Donated leaves must not alias.
+  copy = lambda tree: jax.tree.map(jnp.copy, tree)
   return GANState(
       step=jnp.zeros((), jnp.int32),
       rng=root,

@@ -75,6 +75,13 @@ def create_state(config: ml_collections.ConfigDict,
                             else jax.tree.map(jnp.copy, params)))
 
 
+def pretrain_generator(config: ml_collections.ConfigDict) -> None:
+  """Runs only the task's generator initialisation (the text tasks' MLE
+  pre-training, cached where every later run of the config finds it)."""
+  config_check.check_config(config)
+  create_state(config, tasks_lib.build_task(config))
+
+
 def setup(config: ml_collections.ConfigDict, workdir: str) -> Experiment:
   """Validates, builds the task and restores or creates the state.
 
@@ -99,7 +106,8 @@ def setup(config: ml_collections.ConfigDict, workdir: str) -> Experiment:
 
 
 def eval_generator_params(state: GANState) -> Any:
-  """The EMA generator parameters when the run keeps them, else the live ones."""
+  """The EMA generator parameters when the run keeps them, else the live
+  ones."""
   if state.generator_ema_params is None:
     return state.generator.params
   return state.generator_ema_params
@@ -142,13 +150,14 @@ def _install_stop_handlers() -> dict[str, int | None]:
   return received
 
 
-def _fetch(pending: list[dict[str, jax.Array]]) -> dict[str, float]:
+def mean_metrics(pending: list[dict[str, jax.Array]]) -> dict[str, float]:
   """Means of the pending steps' metrics, as Python floats."""
   stacked = jax.device_get(pending)
   return {k: float(np.mean([m[k] for m in stacked])) for k in stacked[0]}
 
 
-def _check_finite(step: int, scalars: dict[str, float]) -> None:
+def check_finite(step: int, scalars: dict[str, float]) -> None:
+  """Raises NonFiniteLossError naming the metrics that are NaN or inf."""
   bad = sorted(k for k, v in scalars.items() if not math.isfinite(v))
   if bad:
     raise NonFiniteLossError(
@@ -162,14 +171,17 @@ def evaluate_and_dump(exp: Experiment, state: GANState, step: int,
   """Evaluates `config.eval.num_samples` samples and writes a sample dump."""
   key = jax.random.fold_in(jax.random.PRNGKey(exp.config.seed + 1), step)
   sample_key, metric_key = jax.random.split(key)
-  samples = sample(state, sample_key, exp.config.eval.num_samples)
-  metrics = exp.task.evaluate(
-      samples, metric_key,
-      state.generator.variables(eval_generator_params(state)))
+  with logs.Heartbeat(f"evaluation at step {step} "
+                      f"({exp.config.eval.num_samples} samples)"):
+    samples = sample(state, sample_key, exp.config.eval.num_samples)
+    metrics = exp.task.evaluate(
+        samples, metric_key,
+        state.generator.variables(eval_generator_params(state)))
   if jax.process_index() == 0:
     sample_dir = os.path.join(workdir, "samples")
     os.makedirs(sample_dir, exist_ok=True)
-    exp.task.write_samples(samples, os.path.join(sample_dir, f"step_{step:07d}"))
+    exp.task.write_samples(samples,
+                           os.path.join(sample_dir, f"step_{step:07d}"))
     if exp.task.write_critic is not None:
       exp.task.write_critic(
           critic_scores(state), samples,
@@ -222,42 +234,70 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   pending = []
   step = start
   end = min(until_step or config.num_steps, config.num_steps)
+  if start == 0 and config.eval_at_start:
+    scalars = evaluate_and_dump(exp, state, 0, sample, workdir)
+    writer.write(0, scalars)
+    log.info("eval at step 0 (before training): %s", json.dumps(scalars))
   try:
-    while step < end:
-      local = exp.task.real_batches(step, n_real, config.batch_size,
-                                    jax.process_index(), jax.process_count())
-      state, metrics = train_step(
-          state, parallel.global_real_batch(local, exp.mesh))
-      pending.append(metrics)
-      step += 1
-      if step == start + 1:
-        progress.start(step)
-      last = step == config.num_steps
-      stopping = stop["signal"] is not None
-      save = (step == end or stopping
-              or step % config.checkpoint_every == 0)
-      if pending and (save or step % config.log_every == 0):
-        scalars = _fetch(pending)
-        pending = []
-        _check_finite(step, scalars)
-        writer.write(step, scalars)
-        log.info("%s", progress.line(step, scalars, PROGRESS_LABELS))
-      if last or step % config.eval_every == 0:
-        eval_scalars = evaluate_and_dump(exp, state, step, sample, workdir)
-        writer.write(step, eval_scalars)
-        log.info("eval at step %d: %s", step, json.dumps(eval_scalars))
-      if save:
-        exp.checkpointer.save(step, state, config, force=stopping)
-      if stopping:
-        log.warning("received signal %d: saved the checkpoint at step %d; "
-                        "rerun the same command to resume", stop["signal"],
-                        step)
-        break
+    with logs.Heartbeat(f"training steps {start + 1}-{end} of "
+                        f"{config.num_steps}",
+                        status=lambda: progress.line(step, {}, {})):
+      while step < end:
+        local = exp.task.real_batches(step, n_real, config.batch_size,
+                                      jax.process_index(),
+                                      jax.process_count())
+        batch = parallel.global_real_batch(local, exp.mesh)
+        if step == start:
+          with logs.Heartbeat("compiling the train step and running step "
+                              f"{step + 1}"):
+            state, metrics = jax.block_until_ready(train_step(state, batch))
+        else:
+          state, metrics = train_step(state, batch)
+        pending.append(metrics)
+        step += 1
+        if step == start + 1:
+          progress.start(step)
+        last = step == config.num_steps
+        stopping = stop["signal"] is not None
+        save = (step == end or stopping
+                or step % config.checkpoint_every == 0)
+        if pending and (save or step % config.log_every == 0):
+          scalars = mean_metrics(pending)
+          pending = []
+          check_finite(step, scalars)
+          writer.write(step, scalars)
+          log.info("%s", progress.line(step, scalars, PROGRESS_LABELS))
+        if last or step % config.eval_every == 0:
+          eval_scalars = evaluate_and_dump(exp, state, step, sample, workdir)
+          writer.write(step, eval_scalars)
+          log.info("eval at step %d: %s", step, json.dumps(eval_scalars))
+        if save:
+          exp.checkpointer.save(step, state, config, force=stopping)
+        if stopping:
+          log.warning("received signal %d: saved the checkpoint at step %d; "
+                      "rerun the same command to resume", stop["signal"],
+                      step)
+          break
   finally:
     exp.checkpointer.wait()
     exp.checkpointer.close()
     writer.close()
+  if step == config.num_steps and jax.process_index() == 0:
+    log_first_and_last_eval(workdir)
   return state
+
+
+def log_first_and_last_eval(workdir: str) -> None:
+  """Logs 'metric first → last' over the run's evaluations (from step 0
+  when config.eval_at_start), read back from its metrics.jsonl."""
+  evals = [r for r in logs.read_metrics(workdir)
+           if any(k.startswith("eval/") for k in r)]
+  if not evals:
+    return
+  first, last = evals[0], evals[-1]
+  log.info("evaluation, step %d → step %d: %s", first["step"], last["step"],
+           ", ".join(f"{k[len('eval/'):]} {first[k]:.4g} → {last[k]:.4g}"
+                     for k in first if k.startswith("eval/") and k in last))
 
 
 def write_samples(config: ml_collections.ConfigDict, workdir: str,

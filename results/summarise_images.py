@@ -29,13 +29,8 @@ from ppogan_jax import logs
 SATURATION = 1e-20
 
 
-def records(workdir: str) -> list[dict]:
-  with open(os.path.join(workdir, "metrics.jsonl")) as f:
-    return [json.loads(line) for line in f]
-
-
 def evaluations(workdir: str) -> list[dict]:
-  return [r for r in records(workdir) if "eval/classifier_is" in r
+  return [r for r in logs.read_metrics(workdir) if "eval/classifier_is" in r
           or "eval/modes_covered" in r]
 
 
@@ -61,7 +56,7 @@ def final_table(part_dir: str, metrics: tuple[str, ...]) -> None:
     last = [evaluations(w)[-1] for w in workdirs if evaluations(w)]
     if not last:
       continue
-    walls = [logs.compute_seconds(records(w)) for w in workdirs]
+    walls = [logs.compute_seconds(logs.read_metrics(w)) for w in workdirs]
     cells = [mean_std([r[f"eval/{m}"] for r in last]) for m in metrics]
     print(f"| {name} | {len(last)} | {last[0]['step']} | "
           + " | ".join(cells) + f" | {np.mean(walls):.0f} |")
@@ -94,7 +89,7 @@ def saturated(workdir: str) -> bool:
   """The paper's collapse criterion, as read in the module docstring."""
   if os.path.exists(workdir + ".failed"):
     return True
-  train = [r for r in records(workdir) if "critic/real_score" in r]
+  train = [r for r in logs.read_metrics(workdir) if "critic/real_score" in r]
   late = train[len(train) // 2:]
   for key in ("critic/real_score", "critic/fake_score"):
     p = np.mean([1 / (1 + np.exp(-np.clip(r[key], -500, 500))) for r in late])

@@ -11,7 +11,6 @@ dump.
 """
 import argparse
 import glob
-import json
 import os
 
 from ppogan_jax import logs
@@ -26,11 +25,6 @@ ROWS = (("mle", "MLE"), ("rsgan", "RelGAN (`rsgan`)"),
         ("wgan_gp", "WGAN-GP"), ("ppogan", "PPO-GAN"))
 
 
-def read_jsonl(path: str) -> list[dict]:
-  with open(path) as f:
-    return [json.loads(line) for line in f]
-
-
 def last_with(records: list[dict], key: str) -> dict | None:
   rows = [r for r in records if key in r]
   return rows[-1] if rows else None
@@ -41,7 +35,7 @@ def coco_rows(root: str) -> list[tuple[str, str, dict]]:
   mle = sorted(glob.glob(os.path.join(root, "cache", "mle_generator_*",
                                       "metrics.jsonl")))
   if mle:
-    records = read_jsonl(mle[-1])
+    records = logs.read_metrics(os.path.dirname(mle[-1]))
     last = records[-1]
     rows.append(("mle", f"epoch {last['epoch']}",
                  {k[4:]: v for k, v in last.items() if k.startswith("mle/")}
@@ -50,7 +44,7 @@ def coco_rows(root: str) -> list[tuple[str, str, dict]]:
     path = os.path.join(root, "coco", name, "metrics.jsonl")
     if not os.path.exists(path):
       continue
-    records = read_jsonl(path)
+    records = logs.read_metrics(os.path.dirname(path))
     last = last_with(records, "eval/bleu2")
     if last:
       rows.append((name, f"iteration {last['step']}",
@@ -82,7 +76,7 @@ def print_char_lm(root: str) -> None:
   print("|---|---|---|---|---|---|---|")
   for path in sorted(glob.glob(os.path.join(root, "char_lm", "*",
                                             "metrics.jsonl"))):
-    records = read_jsonl(path)
+    records = logs.read_metrics(os.path.dirname(path))
     last = last_with(records, "eval/js4")
     if last:
       print(f"| {os.path.basename(os.path.dirname(path))} | {last['step']} | "

@@ -7,17 +7,18 @@ config.json that `ppogan_jax.main` writes. Prints mean ± std over seeds of
 every eval/* metric at the last evaluated step, and the wall time of the runs.
 """
 import collections
-import json
 import os
 import re
 import sys
 
 import numpy as np
 
+from ppogan_jax import logs
+
 
 def last_eval(workdir: str) -> tuple[int, dict[str, float]]:
-  with open(os.path.join(workdir, "metrics.jsonl")) as f:
-    rows = [json.loads(line) for line in f if '"eval/' in line]
+  rows = [r for r in logs.read_metrics(workdir)
+          if any(k.startswith("eval/") for k in r)]
   if not rows:
     raise ValueError(f"{workdir}: no evaluation in metrics.jsonl")
   last = rows[-1]

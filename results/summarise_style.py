@@ -19,6 +19,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from ppogan_jax import logs  # noqa: E402
+
 
 METRICS = ("eval/bleu_ref", "eval/bleu_src", "eval/accuracy", "val/accuracy")
 
@@ -28,10 +30,9 @@ def read_run(workdir: str) -> dict | None:
   try:
     with open(os.path.join(workdir, "config.json")) as f:
       config = json.load(f)
-    with open(os.path.join(workdir, "metrics.jsonl")) as f:
-      records = [json.loads(line) for line in f]
   except OSError:
     return None
+  records = logs.read_metrics(workdir)
   evals = [r for r in records if "eval/bleu_ref" in r]
   if not evals:
     return None

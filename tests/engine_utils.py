@@ -1,20 +1,18 @@
 """Shared helpers for the engine tests: tiny configs and tree comparisons."""
-import importlib.util
 import os
 
 import jax
 import numpy as np
+
+from ppogan_jax import config_defaults
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def load_config(name: str, *args):
   """get_config(*args) of configs/<name>.py, as config_flags would load it."""
-  spec = importlib.util.spec_from_file_location(
-      name, os.path.join(REPO, "configs", name + ".py"))
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module.get_config(*args)
+  return config_defaults.load_config(
+      os.path.join(REPO, "configs", name + ".py"), *args)
 
 
 def tiny_toy_config(objective: str = "ppogan", **overrides):

@@ -1,12 +1,13 @@
 """The oracle-text experiment end to end at tiny sizes: MLE, then PPO-GAN."""
-import json
 import os
 import re
 
 import jax
 import numpy as np
+import pytest
 
 from ppogan_jax import config_check
+from ppogan_jax import logs
 from ppogan_jax import tasks
 from ppogan_jax import train
 from ppogan_jax.tasks import relgan_text
@@ -26,26 +27,29 @@ def _untrained_nll_oracle(config):
 def test_mle_then_ppogan_beats_the_untrained_generator(tmp_path):
   config = engine_utils.tiny_text_config(str(tmp_path / "cache"))
   workdir = str(tmp_path / "run")
+  pretrain_dir = relgan_text.pretrain_directory(config)
+  train.pretrain_generator(config)  # --mode=pretrain
+  assert os.path.isdir(os.path.join(pretrain_dir, "30"))
   train.train_and_evaluate(config, workdir)
-  final = [json.loads(l) for l in open(os.path.join(workdir, "metrics.jsonl"))
-           if "eval/nll_oracle" in l][-1]
+  records = logs.read_metrics(workdir)
+  evals = [r for r in records if "eval/nll_oracle" in r]
+  assert [r["step"] for r in evals] == [0, 20]  # config.eval_at_start
   untrained = _untrained_nll_oracle(config)
-  assert final["eval/nll_oracle"] < untrained["nll_oracle"] - 0.1
-  assert final["eval/nll_gen"] < untrained["nll_gen"] - 0.1
-  assert {"ppo/ratio_mean", "critic/importance_ess"} <= set(
-      json.loads(open(os.path.join(workdir, "metrics.jsonl")).readline()))
+  assert evals[-1]["eval/nll_oracle"] < untrained["nll_oracle"] - 0.1
+  assert evals[-1]["eval/nll_gen"] < untrained["nll_gen"] - 0.1
+  assert {"ppo/ratio_mean", "critic/importance_ess"} <= set(records[1])
   dump = np.loadtxt(os.path.join(workdir, "samples", "step_0000020.txt"),
                     dtype=np.int64)
   assert dump.shape == (512, 8) and dump.min() >= 0 and dump.max() < 40
 
-  # The MLE generator is cached: a second variant starts from the same one.
-  pretrain_dir = relgan_text.pretrain_directory(config)
-  assert os.path.isdir(os.path.join(pretrain_dir, "30"))
-  mle = [json.loads(l) for l in open(os.path.join(pretrain_dir,
-                                                  "metrics.jsonl"))]
+  # The MLE generator is cached: a second variant starts from the same one,
+  # and the evaluation at step 0 is the MLE generator's.
+  mle = logs.read_metrics(pretrain_dir)
   assert [m["epoch"] for m in mle] == list(range(
       config.pretrain.eval_every_epochs, 31, config.pretrain.eval_every_epochs))
   assert mle[-1]["mle/nll_oracle"] < untrained["nll_oracle"]
+  np.testing.assert_allclose(evals[0]["eval/nll_gen"], mle[-1]["mle/nll_gen"],
+                             rtol=1e-5)
   other = engine_utils.tiny_text_config(str(tmp_path / "cache"), "wgan_gp")
   first = train.create_state(config, tasks.build_task(config))
   second = train.create_state(other, tasks.build_task(other))
@@ -66,7 +70,7 @@ def test_real_batches_are_seeded_by_step_and_split_across_processes():
   np.testing.assert_array_equal(np.concatenate(halves, axis=1), a)
 
 
-def test_readme_main_job_is_the_oracle_experiment_at_the_paper_budget():
+def test_readme_main_job_is_one_row_of_the_cpu_protocol():
   with open(os.path.join(engine_utils.REPO, "README.md")) as f:
     main_job = f.read().split("```bash\n", 1)[1].splitlines()[0]
   config_arg = re.search(r"--config=configs/(\w+)\.py(?::(\S+))?", main_job)
@@ -76,4 +80,26 @@ def test_readme_main_job_is_the_oracle_experiment_at_the_paper_budget():
   config_check.check_config(config)
   assert (config.task, config.objective, config.data.length) == (
       "oracle_text", "ppogan", 20)
-  assert (config.pretrain.epochs, config.num_steps) == (150, 3000)
+  assert (config.data.vocab_size, config.data.num_samples,
+          config.batch_size, config.eval.num_samples) == (
+              5000, 10_000, 64, 10_000)
+  assert (config.pretrain.epochs, config.num_steps) == (40, 1000)
+  assert config.model.num_representations < 64
+  assert config.eval_at_start
+
+
+def test_paper_protocol_is_the_default_and_a_bad_protocol_is_refused():
+  paper = engine_utils.load_config("text_relgan", "wgan_gp,40")
+  assert (paper.pretrain.epochs, paper.num_steps, paper.data.length) == (
+      150, 3000, 40)
+  assert (paper.model.num_representations, paper.model.num_filters,
+          paper.model.head_size, paper.temperature.horizon) == (
+              64, 300, 256, 5000)
+  assert (paper.n_gen, paper.optimizer.critic.learning_rate) == (1, 1e-4)
+  cpu = engine_utils.load_config("text_relgan", "wgan_gp,40,cpu")
+  # The Gumbel temperature passes through the paper run's values in 1/3 of
+  # the iterations.
+  assert cpu.temperature.horizon / cpu.num_steps == pytest.approx(
+      paper.temperature.horizon / paper.num_steps, rel=1e-3)
+  with pytest.raises(ValueError, match="protocol"):
+    engine_utils.load_config("text_relgan", "ppogan,20,gpu")

@@ -54,6 +54,7 @@ def test_configs_name_the_shared_data_and_validate():
   emnlp = engine_utils.load_config("text_relgan_emnlp", "rsgan")
   assert emnlp.data.train_path == "" and emnlp.gp_weight == 0.0
   assert emnlp.data.test_path.endswith(os.path.join("emnlp_news", "test.txt"))
+  assert (coco.temperature.maximum, emnlp.temperature.maximum) == (100, 1000)
 
 
 def test_mle_then_ppogan_logs_text_metrics_and_decoded_samples(run):

@@ -1,5 +1,4 @@
 """Tests of the Yelp style-transfer task on a tiny in-repo corpus."""
-import importlib.util
 import json
 import math
 import os
@@ -16,8 +15,8 @@ from ppogan_jax.style import data as data_lib
 from ppogan_jax.style import evaluate as evaluate_lib
 from ppogan_jax.style import losses
 from ppogan_jax.style import train as train_lib
+from tests import engine_utils
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SUBJECTS = ["the food", "the service", "our waiter", "the pizza", "this place"]
 POSITIVE = ["was great", "is good", "was very friendly", "is amazing"]
 NEGATIVE = ["was bad", "is terrible", "was very rude", "is awful"]
@@ -53,11 +52,7 @@ def corpus_files(tmp_path_factory):
 
 
 def _config(files, objective="reweight"):
-  spec = importlib.util.spec_from_file_location(
-      "style_config", os.path.join(REPO, "configs", "style_transfer_yelp.py"))
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  c = module.get_config(objective)
+  c = engine_utils.load_config("style_transfer_yelp", objective)
   for k in ("train_text", "train_labels", "eval_text", "eval_labels",
             "eval_reference"):
     c.data[k] = files[k]

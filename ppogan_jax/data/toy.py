@@ -28,7 +28,8 @@ _SWISS_ROLL_SCALE = 7.5
 
 
 def _eight_raw_centres() -> np.ndarray:
-  """Centres 2·{(±1, 0), (0, ±1), (±1/√2, ±1/√2)} before rescaling, [8, 2]."""
+  """Centres 2·{(±1, 0), (0, ±1), (±1/√2, ±1/√2)} before rescaling,
+  [8, 2]."""
   s = 1.0 / np.sqrt(2.0)
   unit = np.array(
       [(1, 0), (-1, 0), (0, 1), (0, -1), (s, s), (s, -s), (-s, s), (-s, -s)],
@@ -56,8 +57,8 @@ def _sample_mixture(
 def eight_gaussians(rng: np.random.Generator, n: int) -> np.ndarray:
   """Samples WGAN-GP's `8gaussians`: x = (c_k + ε) / 1.414.
 
-  k ~ U{0..7}, c_k ∈ 2·{(±1, 0), (0, ±1), (±1/√2, ±1/√2)}, ε ~ N(0, 0.02² I).
-  Fresh samples every call, as in the reference.
+  k ~ U{0..7}, c_k ∈ 2·{(±1, 0), (0, ±1), (±1/√2, ±1/√2)},
+  ε ~ N(0, 0.02² I). Fresh samples every call, as in the reference.
 
   Args:
     rng: NumPy random generator; the output is a pure function of its state.

@@ -14,8 +14,8 @@ ddof 1) of the features of real (r) and generated (g) samples,
 
   FID = ‖μ_r − μ_g‖² + tr Σ_r + tr Σ_g − 2·tr (Σ_r Σ_g)^½.
 
-tr (Σ_r Σ_g)^½ = tr (Σ_r^½ Σ_g Σ_r^½)^½: the default 'symmetric' method takes
-Σ_r^½ from `eigh` and sums the square roots of the eigenvalues of the
+tr (Σ_r Σ_g)^½ = tr (Σ_r^½ Σ_g Σ_r^½)^½: the default 'symmetric' method
+takes Σ_r^½ from `eigh` and sums the square roots of the eigenvalues of the
 symmetric PSD product, so it never produces an imaginary part. The 'sqrtm'
 method is pytorch-fid's: scipy.linalg.sqrtm of Σ_r Σ_g, retried with 1e-6 on
 both diagonals if the result is not finite, and a ValueError if the
@@ -189,8 +189,9 @@ def frechet_distance_from_features(
 class DigitClassifier(nn.Module):
   """A small CNN for classifier-based IS/FID on small images, NHWC.
 
-    Conv3×3(w) → ReLU → Conv3×3(2w, stride 2) → ReLU → Conv3×3(2w, stride 2)
-    → ReLU → global mean pool → Dense(feature_dim) → ReLU = features
+    Conv3×3(w) → ReLU → Conv3×3(2w, stride 2) → ReLU
+    → Conv3×3(2w, stride 2) → ReLU → global mean pool
+    → Dense(feature_dim) → ReLU = features
     → Dense(num_classes) = logits
 
   Any image side ≥ 4 works (the pool is global).

@@ -31,7 +31,8 @@ class ModeStatistics(NamedTuple):
 
 
 def _squared_distances(x: chex.Array, y: chex.Array) -> chex.Array:
-  """‖x_i − y_j‖² for x [N, D], y [M, D]; returns [N, M], clipped at 0."""
+  """‖x_i − y_j‖² for x [N, D], y [M, D];
+  returns [N, M], clipped at 0."""
   sq_x = jnp.sum(jnp.square(x), axis=-1)
   sq_y = jnp.sum(jnp.square(y), axis=-1)
   cross = x @ y.T
@@ -49,8 +50,8 @@ def mode_statistics(
   """Modes covered and fraction of high-quality samples.
 
   A sample x_i is high quality if ‖x_i − c_{k(i)}‖ ≤ num_std·std, with
-  k(i) = argmin_k ‖x_i − c_k‖ its nearest centre. Centre k is covered if at
-  least `min_count` high-quality samples have k as their nearest centre.
+  k(i) = argmin_k ‖x_i − c_k‖ its nearest centre. Centre k is covered if
+  at least `min_count` high-quality samples have k as their nearest centre.
   The defaults (3 std, one sample) are the convention of VEEGAN
   (Srivastava et al., 2017) and Unrolled GANs (Metz et al., 2017), which
   report "modes" = K·modes_covered and "% high quality" =
@@ -91,7 +92,8 @@ def sliced_wasserstein(
 ) -> chex.Array:
   """Monte-Carlo sliced 1-Wasserstein distance between two empirical samples.
 
-    SW₁(x, y) ≈ (1/P) Σ_p W₁(⟨x, θ_p⟩, ⟨y, θ_p⟩),  θ_p ~ U(S^{D−1}),
+    SW₁(x, y) ≈ (1/P) Σ_p W₁(⟨x, θ_p⟩, ⟨y, θ_p⟩),
+    θ_p ~ U(S^{D−1}),
 
   where for equal sample sizes the 1-D distance is exact:
   W₁(a, b) = (1/N) Σ_i |a_(i) − b_(i)| over the sorted projections.
@@ -127,14 +129,16 @@ def mmd_rbf(
   """Unbiased squared MMD with a sum of Gaussian (RBF) kernels.
 
     k(a, b) = Σ_σ exp(−‖a − b‖² / (2σ²)),
-    MMD²_u = 1/(N(N−1)) Σ_{i≠i'} k(x_i, x_i') + 1/(M(M−1)) Σ_{j≠j'} k(y_j, y_j')
+    MMD²_u = 1/(N(N−1)) Σ_{i≠i'} k(x_i, x_i')
+             + 1/(M(M−1)) Σ_{j≠j'} k(y_j, y_j')
              − 2/(NM) Σ_{i,j} k(x_i, y_j)
 
   (Gretton et al., 2012, Lemma 6). Being unbiased, the estimate has zero mean
   when x and y come from the same distribution and can then be slightly
-  negative; for y = x it equals −(2/N)·(Σ_σ 1 − mean_{i≠i'} k(x_i, x_i')),
-  which is O(1/N). The default bandwidths span the toy mixtures' component
-  width (~0.015) up to the data's extent (~2).
+  negative; for y = x it equals
+  −(2/N)·(Σ_σ 1 − mean_{i≠i'} k(x_i, x_i')), which is O(1/N). The
+  default bandwidths span the toy mixtures' component width (~0.015) up to
+  the data's extent (~2).
 
   Args:
     x: samples [N, D], N ≥ 2.

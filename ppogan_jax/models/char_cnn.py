@@ -5,9 +5,9 @@ Gulrajani et al. (2017), §5.5 and `gan_language.py` (docs/reference_code.md
 
   ResBlock: x ↦ x + 0.3·Conv1d_5(ReLU(Conv1d_5(ReLU(x)))), kernel 5, 'SAME',
   G: z ∈ R^128 → Linear(128 → L·DIM) → [B, L, DIM] → 5 ResBlocks
-       → Conv1d 1×1 (DIM → V) → softmax over V     (soft one-hots [B, L, V]),
-  D: x [B, L, V] → Conv1d 1×1 (V → DIM) → 5 ResBlocks → flatten [B, L·DIM]
-       → Linear(L·DIM → 1)                          (scores [B]).
+       → Conv1d 1×1 (DIM → V) → softmax over V (soft one-hots [B, L, V]),
+  D: x [B, L, V] → Conv1d 1×1 (V → DIM) → 5 ResBlocks
+       → flatten [B, L·DIM] → Linear(L·DIM → 1) (scores [B]).
 
 There is no normalisation and no dropout. `CharCritic` also serves as
 PPO-GAN's real/fake classifier C, whose output is then a logit.

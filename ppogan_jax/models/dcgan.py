@@ -8,10 +8,12 @@ n = log2(S/4) resolution doublings,
 
   G: z [B, Z] → Dense → 4×4×(F·2^(n−1)) → BN → act
        → (n−1) × [ConvT 4×4 stride 2, channels halved → BN → act]
-       → ConvT 4×4 stride 2 → C channels → tanh        ([B, S, S, C] in [−1, 1])
+       → ConvT 4×4 stride 2 → C channels → tanh
+         ([B, S, S, C] in [−1, 1])
   D: x [B, S, S, C] → Conv 4×4 stride 2 → F → act
        → (n−1) × [Conv 4×4 stride 2, channels doubled → norm → act]
-       → flatten: features [B, 4·4·F·2^(n−1)] → dropout → Dense(1) → score [B]
+       → flatten: features [B, 4·4·F·2^(n−1)] → dropout → Dense(1)
+       → score [B]
 
 so S = 8, 16, 32 give 1, 2, 3 doublings (F = base filters). Datasets of other
 sizes are padded / pooled to such an S by `ppogan_jax.data.images` (MNIST

@@ -9,7 +9,8 @@ download them; pass a local copy (.pth, read with torch if installed, or an
 `np.savez(path, **{k: v.numpy() for k, v in torch.load(pth).items()})`).
 
 Architecture (torchvision `Inception3` with pytorch-fid's FID patches), NHWC:
-  BasicConv = Conv (no bias) → BatchNorm (eps 1e-3, running statistics) → ReLU
+  BasicConv = Conv (no bias) → BatchNorm (eps 1e-3, running statistics)
+              → ReLU
   stem: Conv2d_1a_3x3 (s2), Conv2d_2a_3x3, Conv2d_2b_3x3 (pad 1), maxpool 3/2,
         Conv2d_3b_1x1, Conv2d_4a_3x3, maxpool 3/2
   Mixed_5b/5c/5d: InceptionA (pool features 32/64/64), Mixed_6a: InceptionB,
@@ -164,7 +165,8 @@ class InceptionE(nn.Module):
 
 
 class InceptionV3FID(nn.Module):
-  """x [B, H, W, 3] in [−1, 1] → (pool features [B, 2048], logits [B, 1008]).
+  """x [B, H, W, 3] in [−1, 1] →
+  (pool features [B, 2048], logits [B, 1008]).
 
   Attributes:
     input_size: side the input is resized to (299; None = no resize).

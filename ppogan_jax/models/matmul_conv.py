@@ -63,7 +63,8 @@ def conv2d(x: chex.Array, kernel: chex.Array, stride: int) -> chex.Array:
       kh * kw * ci, co)
 
 
-def _transpose_placement(kernel: int, stride: int, tap: int) -> tuple[int, int, int]:
+def _transpose_placement(kernel: int, stride: int,
+                         tap: int) -> tuple[int, int, int]:
   """`lax.pad` config (low, high, interior) that puts the products of kernel
   tap `tap` on a 'SAME' transposed convolution's output axis of stride·size.
 

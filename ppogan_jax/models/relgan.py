@@ -40,8 +40,8 @@ def inverse_temperature(step: chex.Numeric, *, maximum: chex.Numeric,
   approaches it. The reference hard-codes N = 5000 while running 2000–3000
   epochs, so β never reaches β_max; `horizon` defaults to that 5000. The
   reference sets β after epoch i, so its epoch j samples with
-  β(max(j − 1, 0)) (epoch 0 with the initial β = 1); PPOGAN also multiplies β
-  by `temp_scale` = 0.2. Both are the caller's choice.
+  β(max(j − 1, 0)) (epoch 0 with the initial β = 1); PPOGAN also multiplies
+  β by `temp_scale` = 0.2. Both are the caller's choice.
 
   Args:
     step: the epoch index i; may be traced.
@@ -77,7 +77,8 @@ def inverse_temperature(step: chex.Numeric, *, maximum: chex.Numeric,
 
 
 def _reference_truncated_normal(std_axis: int) -> nn.initializers.Initializer:
-  """N(0, std²) cut at ±2·std, std = 1/√shape[std_axis] (`truncated_normal_`).
+  """N(0, std²) cut at ±2·std, std = 1/√shape[std_axis]
+  (`truncated_normal_`).
 
   As in the reference the cut is not variance-corrected (the resulting std is
   ≈ 0.88·std), unlike `jax.nn.initializers.truncated_normal`.
@@ -122,14 +123,15 @@ def initial_memory(batch_size: int, *, mem_slots: int,
 
 
 class RelationalMemory(nn.Module):
-  """One step of TextGAN's relational memory core (docs/reference_code.md §4.1).
+  """One step of TextGAN's relational memory core
+  (docs/reference_code.md §4.1).
 
   With memory M [B, S, D], D = num_heads·head_size, and the projected input
   x = input_projector(input) [B, 1, D]:
 
     M̃ = [M; x]                                                 [B, S+1, D]
     qkv = LN_qkv(Linear(M̃)); per head q, k, v of size head_size
-    A = softmax(q·kᵀ/√head_size)·v, heads concatenated          [B, S+1, D]
+    A = softmax(q·kᵀ/√head_size)·v, heads concatenated         [B, S+1, D]
     M̃ = LN₁(M̃ + A);   M̃ = LN₂(M̃ + relu(W·relu(W·M̃ + b) + b))
     i, f = split(input_gate(x) + memory_gate(tanh M))
     M' = σ(i + input_bias) ⊙ tanh(M̃[:, :S]) + σ(f + forget_bias) ⊙ M
@@ -138,8 +140,8 @@ class RelationalMemory(nn.Module):
   LayerNorms normalise jointly over [S+1, F] with parameters of that shape.
   num_blocks = 1 and gate_style 'unit', the only settings RelGAN uses. We
   follow TextGAN where it differs from Sonnet/RelGAN-TF: q scaled by
-  head_size^−½ (not qkv_size^−½), biases on every Linear, the shared-weight
-  MLP with a trailing ReLU.
+  head_size^−½ (not qkv_size^−½), biases on every Linear, the
+  shared-weight MLP with a trailing ReLU.
 
   Attributes:
     mem_slots: S.
@@ -221,7 +223,8 @@ class RelationalMemory(nn.Module):
 
 
 class _RelGANCell(nn.Module):
-  """Embedding → RMC → lstm2out: one generator step from the previous token."""
+  """Embedding → RMC → lstm2out: one generator step
+  from the previous token."""
   vocab_size: int
   embed_dim: int
   mem_slots: int
@@ -282,7 +285,8 @@ class GeneratorOutput(NamedTuple):
 
 
 class RelGANGenerator(nn.Module):
-  """RelGAN generator G (docs/reference_code.md §4.1–4.2, TextGAN `RelGAN_G`).
+  """RelGAN generator G (docs/reference_code.md §4.1–4.2,
+  TextGAN `RelGAN_G`).
 
   At step t, with o_t = lstm2out(RMC(embed(x_{t−1}))) and x_0 = BOS = 1:
 
@@ -328,13 +332,15 @@ class RelGANGenerator(nn.Module):
                             head_size=self.head_size)
 
   def initial_memory(self, batch_size: int) -> chex.Array:
-    """The constant initial memory, [batch_size, mem_slots, heads·head_size]."""
+    """The constant initial memory,
+    [batch_size, mem_slots, heads·head_size]."""
     return initial_memory(batch_size, mem_slots=self.mem_slots,
                           mem_size=self.num_heads * self.head_size)
 
   def step(self, tokens: chex.Array,
            memory: chex.Array) -> tuple[chex.Array, chex.Array]:
-    """One step: (previous tokens int [B], memory) → (logits [B, V], memory)."""
+    """One step: (previous tokens int [B], memory) →
+    (logits [B, V], memory)."""
     chex.assert_rank(tokens, 1)
     return self.cell(tokens, memory)
 
@@ -480,7 +486,8 @@ _scatter_window_grads.defvjp(_scatter_window_grads_fwd,
 @functools.partial(jax.custom_vjp, nondiff_argnums=(3,))
 def _max_window_product(x: chex.Array, kernel: chex.Array,
                         last_start: chex.Array, length: int) -> chex.Array:
-  """max over t ≤ last_start[n] of Σ_{k,d} x[b, r, t + k, d]·kernel[k, d, n].
+  """max over t ≤ last_start[n] of
+  Σ_{k,d} x[b, r, t + k, d]·kernel[k, d, n].
 
   Args:
     x: [B, R, T, d], zero-padded so that every window t + k < T.
@@ -565,9 +572,10 @@ class RelGANDiscriminator(nn.Module):
   TextGAN `RelGAN_D`, with d = embed_dim / R (1 in RelGAN):
 
     e = x·W_emb                       [B, L, R·d], no bias
-    c_f[b, t, r] = Σ_{k<f} e[b, t+k, r·d:(r+1)·d]·K_f[k]     per filter size f
+    c_f[b, t, r] = Σ_{k<f} e[b, t+k, r·d:(r+1)·d]·K_f[k]   per filter size f
     h = concat_f relu(max_t c_f + b_f)                    [B, R, n·#sizes]
-    s = Linear(h);  h = σ(s)·relu(s) + (1 − σ(s))·h    (single-matrix highway)
+    s = Linear(h);
+    h = σ(s)·relu(s) + (1 − σ(s))·h    (single-matrix highway)
     logits = Linear_1(Linear_100(dropout(h)))             [B, R]
 
   relu(max_t c + b) equals the reference's max-pool of relu(c + b) (both

@@ -3,13 +3,14 @@
 docs/reference_code.md §3.1 (PPOGAN cifar10/main.py, a PyTorch port of
 CT-GAN's ResNet), NHWC:
 
-  G: z [B, 128] → Linear → 4×4×W_G → n × ResBlockUp(W_G) → BN → ReLU
-       → Conv3×3(C) → tanh                                   [B, S, S, C]
-     ResBlockUp: main BN → ReLU → nearest ×2 → Conv3×3 → BN → ReLU → Conv3×3;
+  G: z [B, 128] → Linear → 4×4×W_G → n × ResBlockUp(W_G) → BN
+       → ReLU → Conv3×3(C) → tanh                            [B, S, S, C]
+     ResBlockUp: main BN → ReLU → nearest ×2 → Conv3×3 → BN → ReLU
+                      → Conv3×3;
                  shortcut nearest ×2 (no 1×1 conv).
-  f: x → FirstResBlock(↓2) → ResBlock(↓2) → dropout 0.2 → ResBlock → dropout
-       0.5 → ResBlock → dropout 0.5 → ReLU → global average pool
-       → features [B, W_D] → Linear → score [B]
+  f: x → FirstResBlock(↓2) → ResBlock(↓2) → dropout 0.2 → ResBlock
+       → dropout 0.5 → ResBlock → dropout 0.5 → ReLU
+       → global average pool → features [B, W_D] → Linear → score [B]
      FirstResBlock: main Conv3×3 → ReLU → Conv3×3 → avgpool 2;
                     shortcut avgpool 2 → Conv1×1.
      ResBlock(↓2): main ReLU → Conv3×3 → ReLU → Conv3×3 → avgpool 2;
@@ -54,7 +55,8 @@ head_init = nn.initializers.variance_scaling(
 
 
 def torch_bias_init(fan_in: int) -> nn.initializers.Initializer:
-  """PyTorch's default bias init for Linear/Conv: U(−1/√fan_in, 1/√fan_in)."""
+  """PyTorch's default bias init for Linear/Conv:
+  U(−1/√fan_in, 1/√fan_in)."""
   bound = 1.0 / fan_in ** 0.5
 
   def init(key, shape, dtype=jnp.float32):
@@ -104,7 +106,8 @@ class ResBlockUp(nn.Module):
 
 
 class ResNetGenerator(nn.Module):
-  """G: z [B, Z] → images [B, S, S, C] ∈ [−1, 1] (docs/reference_code.md §3.1).
+  """G: z [B, Z] → images [B, S, S, C] ∈ [−1, 1]
+  (docs/reference_code.md §3.1).
 
   Attributes:
     image_size: S, a power of two ≥ 8 (32 for CIFAR-10: 3 up-blocks).

@@ -19,7 +19,8 @@ Array = chex.Array
 
 
 def sigmoid_bce(labels: Array, logits: Array) -> Array:
-  """Per-example −[y·log σ(ℓ) + (1 − y)·log(1 − σ(ℓ))], stable form.
+  """Per-example −[y·log σ(ℓ) + (1 − y)·log(1 − σ(ℓ))],
+  stable form.
 
   log σ(ℓ) = log_sigmoid(ℓ) and log(1 − σ(ℓ)) = log_sigmoid(−ℓ).
 
@@ -40,8 +41,8 @@ def sequence_cross_entropy(logits: Array, targets: Array,
                            lengths: Array) -> Array:
   """Teacher-forced reconstruction loss loss_g_ae (§8.1).
 
-  texar sequence_sparse_softmax_cross_entropy with
-  average_across_timesteps: mean_b (1/L_b) Σ_{t<L_b} −log softmax(ℓ_bt)[y_bt].
+  texar sequence_sparse_softmax_cross_entropy with average_across_timesteps:
+  mean_b (1/L_b) Σ_{t<L_b} −log softmax(ℓ_bt)[y_bt].
 
   Args:
     logits: [B, T, V].
@@ -71,13 +72,15 @@ def abs_cosine_distance(z: Array, z_new: Array) -> Array:
   """
   chex.assert_rank([z, z_new], 2)
   chex.assert_equal_shape([z, z_new])
-  unit = lambda x: x / jnp.sqrt(jnp.sum(jnp.square(x), -1, keepdims=True) + 1e-12)
+  unit = lambda x: x / jnp.sqrt(
+      jnp.sum(jnp.square(x), -1, keepdims=True) + 1e-12)
   return jnp.mean(jnp.abs(1.0 - jnp.sum(unit(z) * unit(z_new), axis=-1)))
 
 
 def pad_time(x: Array, length: int) -> Array:
   """Zero-pads axis 1 of [B, T, ...] to `length` ≥ T (§1.3)."""
-  return jnp.pad(x, [(0, 0), (0, length - x.shape[1])] + [(0, 0)] * (x.ndim - 2))
+  return jnp.pad(x, [(0, 0), (0, length - x.shape[1])]
+                 + [(0, 0)] * (x.ndim - 2))
 
 
 class CriticTerms(NamedTuple):
@@ -157,8 +160,8 @@ def generator_loss(*, ae: Array, adversarial: GeneratorAdversarialTerms,
                    lambda_ae: float, lambda_g: Array, lambda_z: Array,
                    lambda_z1: float, lambda_z2: float,
                    acgan_scale: float) -> Array:
-  """loss_g = λ_ae·ae + λ_g·(ACGAN_SCALE_G·clas + dis) + λ_z1·cos + λ_z2·cos_
-  − λ_z·loss_z_clas (§8.3); scalar, minimised.
+  """loss_g = λ_ae·ae + λ_g·(ACGAN_SCALE_G·clas + dis) + λ_z1·cos
+  + λ_z2·cos_ − λ_z·loss_z_clas (§8.3); scalar, minimised.
 
   `cosine` is the reconstruction's shifted-AE term and `cosine_` the
   transferred sample's; `z_clas` the z-classifier's BCE on the content code

@@ -47,7 +47,8 @@ def decoded_lengths(ids: Array) -> Array:
   """Steps up to and including the first EOS (the full width if none); [B]."""
   is_eos = ids == EOS
   first = jnp.argmax(is_eos, axis=1)
-  return jnp.where(jnp.any(is_eos, axis=1), first + 1, ids.shape[1]).astype(jnp.int32)
+  return jnp.where(jnp.any(is_eos, axis=1), first + 1,
+                   ids.shape[1]).astype(jnp.int32)
 
 
 class ConvClassifier(nn.Module):
@@ -98,7 +99,8 @@ class ConvClassifier(nn.Module):
 
 
 class LatentClassifier(nn.Module):
-  """The z-classifier: z → 256 (sigmoid) → 64 (sigmoid) → 1 logit (§8.1)."""
+  """The z-classifier: z → 256 (sigmoid) → 64 (sigmoid) → 1 logit
+  (§8.1)."""
   hidden_sizes: Sequence[int] = (256, 64)
 
   @nn.compact
@@ -144,7 +146,8 @@ class AttentionDecoderCell(nn.Module):
     attention = nn.Dense(self.attention_size, use_bias=False,
                          name="attention_layer")(
                              jnp.concatenate([state, context], axis=-1))
-    attention = nn.Dropout(self.dropout_rate)(attention, deterministic=not train)
+    attention = nn.Dropout(self.dropout_rate)(attention,
+                                              deterministic=not train)
     return state, nn.Dense(self.vocab_size, name="output")(attention)
 
 

@@ -1,4 +1,5 @@
-"""Training of the Yelp style-transfer model (docs/reference_code.md §8, §1.3).
+"""Training of the Yelp style-transfer model (docs/reference_code.md §8,
+§1.3).
 
 One outer step, fused into one jitted function:
 
@@ -43,14 +44,13 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 import optax
-import orbax.checkpoint as ocp
 
 from ppogan_jax import checkpoint
 from ppogan_jax import logs
 from ppogan_jax import objectives
 from ppogan_jax.errors import ConfigError
 from ppogan_jax.state import ModelState
-from ppogan_jax.train import _check_finite, _fetch  # pylint: disable=protected-access
+from ppogan_jax.train import check_finite, mean_metrics
 from ppogan_jax.style import data as data_lib
 from ppogan_jax.style import evaluate as evaluate_lib
 from ppogan_jax.style import losses
@@ -209,7 +209,8 @@ def build_models(config: ml_collections.ConfigDict, vocab_size: int) -> Models:
 
 
 def clip_each_by_norm(max_norm: float) -> optax.GradientTransformation:
-  """TF clip_by_norm on every tensor: g ← g·max_norm / max(‖g‖₂, max_norm)."""
+  """TF clip_by_norm on every tensor:
+  g ← g·max_norm / max(‖g‖₂, max_norm)."""
   def clip(g):
     return g * (max_norm / jnp.maximum(jnp.sqrt(jnp.sum(jnp.square(g))),
                                        max_norm))
@@ -566,17 +567,17 @@ def evaluate_state(config: ml_collections.ConfigDict, models: Models,
 def _latest_state(directory: str, abstract: StyleState) -> StyleState:
   """The newest state saved by a `checkpoint.Checkpointer` in `directory`,
   without the config check (for config.init_from)."""
-  manager = ocp.CheckpointManager(directory, item_names=("state", "meta"))
+  if not os.path.isdir(directory):
+    raise ConfigError(f"init_from: no checkpoint in {directory}")
+  manager = checkpoint.Checkpointer(directory, keep=1)
   try:
-    step = manager.latest_step()
-    if step is None:
-      raise ConfigError(f"init_from: no checkpoint in {directory}")
-    restored = manager.restore(step, args=ocp.args.Composite(
-        state=ocp.args.StandardRestore(abstract)))
+    state = manager.restore_latest(abstract, None)
   finally:
     manager.close()
-  log.info("initialised from %s at step %d", directory, step)
-  return restored.state
+  if state is None:
+    raise ConfigError(f"init_from: no checkpoint in {directory}")
+  log.info("initialised from %s at step %d", directory, int(state.step))
+  return state
 
 
 def _restore(config: ml_collections.ConfigDict,
@@ -642,9 +643,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
         progress.start(step)
       epoch_end = plan.is_epoch_end(step)
       if step % config.log_every == 0 or epoch_end or step == end:
-        scalars = {**_fetch(pending), "epoch": plan.epoch(step - 1)}
+        scalars = {**mean_metrics(pending), "epoch": plan.epoch(step - 1)}
         pending = []
-        _check_finite(step, scalars)
+        check_finite(step, scalars)
         writer.write(step, scalars)
         log.info("%s", progress.line(step, scalars, PROGRESS_LABELS))
       if epoch_end:

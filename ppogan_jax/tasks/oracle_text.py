@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
+from ppogan_jax import logs
 from ppogan_jax.data import oracle as oracle_data
 from ppogan_jax.metrics import text as text_metrics
 from ppogan_jax.models import oracle as oracle_models
@@ -33,10 +34,13 @@ def build(config: ml_collections.ConfigDict) -> Task:
   models = relgan_text.relgan_models(config, vocab_size=d.vocab_size,
                                      length=d.length)
   oracle = oracle_models.OracleLSTM(vocab_size=d.vocab_size)
-  oracle_params, data = oracle_data.make_oracle_dataset(
-      os.path.expanduser(d.cache_dir), oracle=oracle,
-      sample_fn=oracle_models.sample_oracle, seed=d.oracle_seed,
-      length=d.length, num_samples=d.num_samples)
+  with logs.Heartbeat(f"oracle LSTM and its {d.num_samples} training "
+                      f"sentences of length {d.length} (made once, cached in "
+                      f"{d.cache_dir})"):
+    oracle_params, data = oracle_data.make_oracle_dataset(
+        os.path.expanduser(d.cache_dir), oracle=oracle,
+        sample_fn=oracle_models.sample_oracle, seed=d.oracle_seed,
+        length=d.length, num_samples=d.num_samples)
   nll_gen = relgan_text.nll_fn(models.generator, data)
 
   @jax.jit

@@ -107,8 +107,8 @@ def build(config: ml_collections.ConfigDict) -> Task:
   latent_dim, critic_dropout}."""
   dataset = config.data.name
   if dataset not in toy_data.TOY_DATASETS:
-    raise ConfigError(f"config.data.name: unknown toy dataset {dataset!r}; choose one of "
-                     f"{sorted(toy_data.TOY_DATASETS)}")
+    raise ConfigError(f"config.data.name: unknown toy dataset {dataset!r}; "
+                      f"choose one of {sorted(toy_data.TOY_DATASETS)}")
   m = config.model
   data_args = dict(dataset=dataset, seed=config.seed)
   return Task(
