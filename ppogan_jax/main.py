@@ -2,11 +2,13 @@
 `python -m ppogan_jax.main --config=configs/X.py --workdir=DIR`.
 
 --mode=train (default) trains or resumes (--until_step=N pauses after step N);
---mode=sample writes --num_samples samples of the latest checkpoint;
+--mode=sample writes --num_samples samples of the latest checkpoint (the
+style-transfer task: its evaluation transfers);
 --mode=pretrain only pre-trains the generator (cached). Config
 fields are overridden with --config.field=value.
 """
 import sys
+import types
 
 from absl import app
 from absl import flags
@@ -49,14 +51,16 @@ def parse_flags(argv: list[str]) -> list[str]:
   sys.exit(2)
 
 
-def run_style_transfer(config) -> None:
-  """The style-transfer task's own trainer (it trains and evaluates; there
-  is no --mode=sample: transfers are written at every evaluation)."""
-  if FLAGS.mode != "train":
-    raise errors.ConfigError("style_transfer supports only --mode=train; "
-                             "its transfers are in WORKDIR/samples")
-  style_train.train_and_evaluate(config, FLAGS.workdir,
-                                 until_step=FLAGS.until_step)
+def trainer(config) -> types.ModuleType:
+  """The module that trains and samples `config`'s task, with
+  train_and_evaluate(config, workdir, *, until_step) and
+  write_samples(config, workdir, num_samples) -> path: the style-transfer
+  task's (single-host) or, after joining the hosts of a multi-host config,
+  the GAN tasks'. Both train through `train.run_loop`."""
+  if config.get("task") == "style_transfer":
+    return style_train
+  parallel.initialize_distributed(config)
+  return train
 
 
 def main(argv):
@@ -64,20 +68,16 @@ def main(argv):
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
   logging.set_verbosity(logging.WARNING)
   config = FLAGS.config
-  is_style_transfer = config.get("task") == "style_transfer"
-  if not is_style_transfer:  # The style-transfer trainer is single-host.
-    parallel.initialize_distributed(config)
   try:
-    if is_style_transfer:
-      run_style_transfer(config)
-    elif FLAGS.mode == "pretrain":
+    task = trainer(config)
+    if FLAGS.mode == "pretrain":
       train.pretrain_generator(config)
     elif FLAGS.mode == "sample":
-      path = train.write_samples(config, FLAGS.workdir, FLAGS.num_samples)
+      path = task.write_samples(config, FLAGS.workdir, FLAGS.num_samples)
       print(f"wrote samples to {path}.*")
     else:
-      train.train_and_evaluate(config, FLAGS.workdir,
-                               until_step=FLAGS.until_step)
+      task.train_and_evaluate(config, FLAGS.workdir,
+                              until_step=FLAGS.until_step)
   except (errors.ConfigError, checkpoint.ConfigMismatchError,
           train.NonFiniteLossError) as e:
     print(f"error: {e}", file=sys.stderr)

@@ -2,7 +2,9 @@
 
 `train_and_evaluate(config, workdir)` runs (or resumes) an experiment;
 `write_samples(config, workdir, num_samples)` loads the latest checkpoint and
-writes samples without training.
+writes samples without training. `run_loop` is every task's training loop
+(the GAN tasks' and the style-transfer task's), over a
+`program.TrainProgram`.
 """
 import dataclasses
 import json
@@ -22,6 +24,7 @@ from ppogan_jax import errors
 from ppogan_jax import logs
 from ppogan_jax import optim
 from ppogan_jax import parallel
+from ppogan_jax import program as program_lib
 from ppogan_jax import step as step_lib
 from ppogan_jax import tasks as tasks_lib
 from ppogan_jax.state import GANState, apply_model, create_gan_state
@@ -198,6 +201,42 @@ def critic_scores(state: GANState) -> Callable[[np.ndarray], np.ndarray]:
   return scores
 
 
+def gan_program(exp: Experiment, workdir: str) -> program_lib.TrainProgram:
+  """The GAN loop of `exp`: evaluation every config.eval_every steps, at the
+  end and (config.eval_at_start) before training; checkpoints every
+  config.checkpoint_every steps."""
+  config, task, mesh = exp.config, exp.task, exp.mesh
+  train_step = parallel.compile_train_step(
+      step_lib.make_train_step(
+          config, task, constrain_batch=parallel.batch_constraint(mesh)),
+      mesh, exp.state)
+  sample = make_sampler(config, task)
+  n_real = config.n_critic + config.n_gen
+
+  def step(state: GANState, s: int) -> tuple[GANState, dict[str, jax.Array]]:
+    local = task.real_batches(s, n_real, config.batch_size,
+                              jax.process_index(), jax.process_count())
+    return train_step(state, parallel.global_real_batch(local, mesh))
+
+  def should_evaluate(completed: int) -> bool:
+    if completed == 0:
+      return config.eval_at_start
+    return (completed == config.num_steps
+            or completed % config.eval_every == 0)
+
+  return program_lib.TrainProgram(
+      state=exp.state, num_steps=config.num_steps,
+      checkpointer=exp.checkpointer, step=step,
+      should_evaluate=should_evaluate,
+      evaluate=lambda state, completed: evaluate_and_dump(
+          exp, state, completed, sample, workdir),
+      should_checkpoint=lambda completed: (
+          completed % config.checkpoint_every == 0),
+      progress_labels=PROGRESS_LABELS,
+      describe=lambda completed: (f"step {completed}" if completed
+                                  else "step 0 (before training)"))
+
+
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
                        until_step: int = 0) -> GANState:
   """Trains `config` in `workdir`, resuming from its latest checkpoint.
@@ -210,81 +249,94 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   Returns the final state. Raises NonFiniteLossError on NaN/inf losses.
   """
   exp = setup(config, workdir)
-  state = exp.state
+  log.info("devices: %s; mesh %s; process %d of %d", jax.devices(),
+           dict(exp.mesh.shape), jax.process_index(), jax.process_count())
+  state, _ = run_loop(gan_program(exp, workdir), config, workdir,
+                      until_step=until_step)
+  return state
+
+
+def run_loop(program: program_lib.TrainProgram,
+             config: ml_collections.ConfigDict, workdir: str, *,
+             until_step: int = 0) -> tuple[Any, dict[str, float]]:
+  """Runs `program` from its state's step to `until_step` (if > 0) or to
+  its end: every task's training loop.
+
+  Writes workdir/config.json, logs the steps' mean metrics every
+  config.log_every steps and before each checkpoint (TensorBoard,
+  metrics.jsonl, a progress line with the ETA), evaluates and checkpoints
+  where the program says, saves at the last step, and on SIGTERM/SIGINT
+  saves and returns (rerunning continues the run exactly).
+
+  Returns:
+    The final state and the metrics of the last evaluation run ({} if none).
+  Raises:
+    NonFiniteLossError on NaN/inf metrics, without saving.
+  """
+  state = program.state
   start = int(state.step)
   log.info("config:\n%s", config)
-  log.info("devices: %s; mesh %s; process %d of %d", jax.devices(),
-               dict(exp.mesh.shape), jax.process_index(), jax.process_count())
   if start:
-    log.info("resuming at step %d of %d", start, config.num_steps)
+    log.info("resuming at step %d of %d", start, program.num_steps)
   if jax.process_index() == 0:
     with open(os.path.join(workdir, "config.json"), "w") as f:
       f.write(config.to_json(indent=2))
-
-  train_step = parallel.compile_train_step(
-      step_lib.make_train_step(
-          config, exp.task,
-          constrain_batch=parallel.batch_constraint(exp.mesh)),
-      exp.mesh, state)
-  sample = make_sampler(config, exp.task)
   writer = logs.MetricWriter(workdir, active=jax.process_index() == 0)
-  progress = logs.Progress(config.num_steps)
+  progress = logs.Progress(program.num_steps)
   stop = _install_stop_handlers()
-  n_real = config.n_critic + config.n_gen
-  pending = []
+
+  def evaluate(state: Any, completed: int) -> dict[str, float]:
+    scalars = program.evaluate(state, completed)
+    writer.write(completed, scalars)
+    log.info("eval at %s: %s", program.describe(completed),
+             json.dumps(scalars))
+    return scalars
+
+  pending, eval_scalars = [], {}
   step = start
-  end = min(until_step or config.num_steps, config.num_steps)
-  if start == 0 and config.eval_at_start:
-    scalars = evaluate_and_dump(exp, state, 0, sample, workdir)
-    writer.write(0, scalars)
-    log.info("eval at step 0 (before training): %s", json.dumps(scalars))
+  end = min(until_step or program.num_steps, program.num_steps)
   try:
+    if start == 0 and program.should_evaluate(0):
+      eval_scalars = evaluate(state, 0)
     with logs.Heartbeat(f"training steps {start + 1}-{end} of "
-                        f"{config.num_steps}",
+                        f"{program.num_steps}",
                         status=lambda: progress.line(step, {}, {})):
       while step < end:
-        local = exp.task.real_batches(step, n_real, config.batch_size,
-                                      jax.process_index(),
-                                      jax.process_count())
-        batch = parallel.global_real_batch(local, exp.mesh)
         if step == start:
           with logs.Heartbeat("compiling the train step and running step "
                               f"{step + 1}"):
-            state, metrics = jax.block_until_ready(train_step(state, batch))
+            state, metrics = jax.block_until_ready(program.step(state, step))
         else:
-          state, metrics = train_step(state, batch)
+          state, metrics = program.step(state, step)
         pending.append(metrics)
         step += 1
         if step == start + 1:
           progress.start(step)
-        last = step == config.num_steps
         stopping = stop["signal"] is not None
-        save = (step == end or stopping
-                or step % config.checkpoint_every == 0)
-        if pending and (save or step % config.log_every == 0):
-          scalars = mean_metrics(pending)
+        save = step == end or stopping or program.should_checkpoint(step)
+        if save or step % config.log_every == 0:
+          scalars = {**mean_metrics(pending), **program.step_scalars(step)}
           pending = []
           check_finite(step, scalars)
           writer.write(step, scalars)
-          log.info("%s", progress.line(step, scalars, PROGRESS_LABELS))
-        if last or step % config.eval_every == 0:
-          eval_scalars = evaluate_and_dump(exp, state, step, sample, workdir)
-          writer.write(step, eval_scalars)
-          log.info("eval at step %d: %s", step, json.dumps(eval_scalars))
+          log.info("%s", progress.line(step, scalars,
+                                       program.progress_labels))
+        if program.should_evaluate(step):
+          eval_scalars = evaluate(state, step)
         if save:
-          exp.checkpointer.save(step, state, config, force=stopping)
+          program.checkpointer.save(step, state, config, force=stopping)
         if stopping:
           log.warning("received signal %d: saved the checkpoint at step %d; "
                       "rerun the same command to resume", stop["signal"],
                       step)
           break
   finally:
-    exp.checkpointer.wait()
-    exp.checkpointer.close()
+    program.checkpointer.wait()
+    program.checkpointer.close()
     writer.close()
-  if step == config.num_steps and jax.process_index() == 0:
+  if step == program.num_steps and jax.process_index() == 0:
     log_first_and_last_eval(workdir)
-  return state
+  return state, eval_scalars
 
 
 def log_first_and_last_eval(workdir: str) -> None:

@@ -2,6 +2,11 @@
 import json
 import math
 import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
 
 import chex
 import jax
@@ -9,6 +14,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from ppogan_jax import checkpoint
+from ppogan_jax import logs
 from ppogan_jax import objectives
 from ppogan_jax.data.text import TextDataError
 from ppogan_jax.style import data as data_lib
@@ -332,20 +339,29 @@ def test_config_errors(corpus_files):
 # End to end.
 
 
-def test_transfer_round_trip_and_exact_resume(config, tmp_path):
+@pytest.fixture(scope="module")
+def full_run(config, tmp_path_factory):
+  """An uninterrupted run of `config` (2 epochs of 2 steps): its workdir,
+  final state and last evaluation's metrics."""
+  workdir = str(tmp_path_factory.mktemp("full"))
+  state, metrics = train_lib.train_and_evaluate(config, workdir)
+  return workdir, state, metrics
+
+
+def test_transfer_round_trip_and_exact_resume(config, full_run, tmp_path):
   """Trains 2 epochs (2 AE steps, then 2 adversarial steps),
   decodes, evaluates, and resumes from a mid-run checkpoint exactly."""
-  full, metrics = train_lib.train_and_evaluate(config, str(tmp_path / "a"))
+  workdir, full, metrics = full_run
   assert int(full.step) == 4
   assert {"eval/bleu_ref", "eval/bleu_src", "eval/accuracy", "val/accuracy",
           "style_classifier/holdout_accuracy"} <= set(metrics)
   assert all(math.isfinite(v) for v in metrics.values())
-  samples = os.listdir(tmp_path / "a" / "samples")
+  samples = os.listdir(os.path.join(workdir, "samples"))
   assert {"eval_step0000002.tsv", "eval_step0000004.tsv"} <= set(samples)
-  with open(tmp_path / "a" / "samples" / "eval_step0000004.tsv") as f:
+  with open(os.path.join(workdir, "samples", "eval_step0000004.tsv")) as f:
     first = f.readline().rstrip("\n").split("\t")
   assert first[0] == "0" and first[1] == "the food was bad ."
-  with open(tmp_path / "a" / "metrics.jsonl") as f:
+  with open(os.path.join(workdir, "metrics.jsonl")) as f:
     records = [json.loads(line) for line in f]
   assert records[-1]["step"] == 4
   assert any("generator/ess" in r for r in records)
@@ -356,3 +372,88 @@ def test_transfer_round_trip_and_exact_resume(config, tmp_path):
                               rtol=1e-5, atol=1e-6)
   chex.assert_trees_all_close(resumed.critic.params, full.critic.params,
                               rtol=1e-5, atol=1e-6)
+
+
+def _main_command(config, directory, workdir):
+  """The command line that runs `config` (written to `directory` as a
+  config file) in `workdir`."""
+  path = os.path.join(directory, "tiny_style.py")
+  with open(path, "w") as f:
+    f.write("import json\n\nimport ml_collections\n\n\ndef get_config():\n"
+            "  return ml_collections.ConfigDict(json.loads("
+            f"{config.to_json()!r}))\n")
+  return [sys.executable, "-m", "ppogan_jax.main", f"--config={path}",
+          f"--workdir={workdir}"]
+
+
+def _step_records(workdir):
+  """The per-step records of metrics.jsonl, without the wall-clock field."""
+  return [{k: v for k, v in r.items() if k != "elapsed_s"}
+          for r in logs.read_metrics(workdir)]
+
+
+def test_sigterm_saves_a_checkpoint_and_the_same_command_resumes(
+    corpus_files, tmp_path):
+  config = _config(corpus_files)
+  config.schedule.steps_per_epoch = 1000
+  config.log_every = 1
+  workdir = tmp_path / "run"
+  command = _main_command(config, tmp_path, workdir)
+  proc = subprocess.Popen(command, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True,
+                          cwd=engine_utils.REPO)
+  metrics = workdir / "metrics.jsonl"
+  deadline = time.time() + 300
+  while time.time() < deadline and not (
+      metrics.exists() and len(metrics.read_text().splitlines()) >= 3):
+    time.sleep(0.2)
+  proc.send_signal(signal.SIGTERM)
+  _, stderr = proc.communicate(timeout=300)
+  assert proc.returncode == 0, stderr
+  assert "saved the checkpoint at step" in stderr
+  steps = checkpoint.Checkpointer(str(workdir / "checkpoints"),
+                                  keep=2).steps()
+  assert len(steps) == 1 and 3 <= steps[0] < 1000
+  end = steps[0] + 2
+  resumed = subprocess.run(command + [f"--until_step={end}"],
+                           capture_output=True, text=True, timeout=300,
+                           cwd=engine_utils.REPO)
+  assert resumed.returncode == 0, resumed.stderr
+  assert f"resuming at step {steps[0]}" in resumed.stderr
+
+  reference = str(tmp_path / "uninterrupted")
+  state, _ = train_lib.train_and_evaluate(config, reference, until_step=end)
+  manager = checkpoint.Checkpointer(str(workdir / "checkpoints"), keep=2)
+  try:
+    restored = manager.restore_latest(checkpoint.abstract(state), config)
+  finally:
+    manager.close()
+  assert int(restored.step) == int(state.step) == end
+  chex.assert_trees_all_close(restored, state, rtol=1e-5, atol=1e-6)
+  records, expected = _step_records(str(workdir)), _step_records(reference)
+  assert [r["step"] for r in records] == list(range(1, end + 1))
+  assert [sorted(r) for r in records] == [sorted(r) for r in expected]
+  np.testing.assert_allclose([[r[k] for k in sorted(r)] for r in records],
+                             [[r[k] for k in sorted(r)] for r in expected],
+                             rtol=1e-5, atol=1e-6)
+
+
+def test_sample_mode_writes_the_transfers_of_the_latest_checkpoint(
+    config, full_run, tmp_path):
+  workdir = tmp_path / "run"
+  shutil.copytree(full_run[0], workdir)
+  samples = workdir / "samples"
+  names = ("eval_step0000004.tsv", "val_step0000004.tsv")
+  trained = {name: (samples / name).read_text() for name in names}
+  for name in names:
+    (samples / name).unlink()
+  result = subprocess.run(
+      _main_command(config, tmp_path, workdir) + ["--mode=sample"],
+      capture_output=True, text=True, timeout=300, cwd=engine_utils.REPO)
+  assert result.returncode == 0, result.stderr
+  assert f"wrote samples to {samples}/*_step0000004.*" in result.stdout
+  assert "restored checkpoint at step 4" in result.stderr
+  assert {name: (samples / name).read_text() for name in names} == trained
+  assert len(trained["eval_step0000004.tsv"].splitlines()) == 4
+  with pytest.raises(train_lib.ConfigError, match="no checkpoint in"):
+    train_lib.write_samples(config, str(tmp_path / "empty"), 0)

@@ -28,15 +28,18 @@ so the generator step minimises the autoencoder and cosine terms.
 
 Data are read by a stateless sampler (three streams, as the reference's three
 iterators) whose position is a function of the step, so a resumed run reads
-the same batches. Each epoch end evaluates the greedy transfers of the
-evaluation (manual) and held-out sets, writes them to
-workdir/samples/, logs the metrics and saves an Orbax checkpoint.
+the same batches. The shared loop (`train.run_loop`, with SIGTERM save,
+progress and metric files) runs the steps; each epoch end evaluates the
+greedy transfers of the evaluation (manual) and held-out sets, writes them
+to workdir/samples/, logs the metrics and saves an Orbax checkpoint.
+`write_samples` (--mode=sample) writes those transfers for the latest
+checkpoint.
 """
 import dataclasses
 import functools
 import json
 import os
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import flax
 import jax
@@ -48,9 +51,10 @@ import optax
 from ppogan_jax import checkpoint
 from ppogan_jax import logs
 from ppogan_jax import objectives
+from ppogan_jax import program as program_lib
+from ppogan_jax import train as engine
 from ppogan_jax.errors import ConfigError
 from ppogan_jax.state import ModelState
-from ppogan_jax.train import check_finite, mean_metrics
 from ppogan_jax.style import data as data_lib
 from ppogan_jax.style import evaluate as evaluate_lib
 from ppogan_jax.style import losses
@@ -507,8 +511,9 @@ def load_data(config: ml_collections.ConfigDict) -> Data:
 @functools.partial(jax.jit, static_argnums=0)
 def _greedy(generator: model_lib.StyleTransferGenerator, params, ids, lengths,
             labels):
-  return generator.apply({"params": params}, ids, lengths, labels,
-                         method=model_lib.StyleTransferGenerator.transfer_greedy)
+  return generator.apply(
+      {"params": params}, ids, lengths, labels,
+      method=model_lib.StyleTransferGenerator.transfer_greedy)
 
 
 def evaluate_split(name: str, models: Models, state: StyleState,
@@ -596,13 +601,33 @@ def _restore(config: ml_collections.ConfigDict,
   return template
 
 
-def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
-                       until_step: int = 0) -> tuple[StyleState, dict]:
-  """Trains and evaluates `config` in `workdir`, resuming if possible.
+@dataclasses.dataclass(frozen=True)
+class StyleRun:
+  """What training and sampling a config need, built once.
 
-  Returns:
-    The final state and the last evaluation's metrics.
+  Attributes:
+    config: the run's config.
+    data: its corpora.
+    scorer: the separately trained style classifier of the evaluations.
+    models: the modules.
+    train_step: the jitted outer step (`make_train_step`).
+    plan: epochs and schedule.
+    template: the initial state (config.seed).
+    checkpointer: the workdir's checkpoints.
   """
+  config: ml_collections.ConfigDict
+  data: Data
+  scorer: evaluate_lib.StyleClassifier
+  models: Models
+  train_step: Callable
+  plan: Plan
+  template: StyleState
+  checkpointer: checkpoint.Checkpointer
+
+
+def setup(config: ml_collections.ConfigDict, workdir: str) -> StyleRun:
+  """Checks the config, loads the data and the scorer (trained if not
+  cached), builds the models and the initial state."""
   check_config(config)
   os.makedirs(workdir, exist_ok=True)
   data = load_data(config)
@@ -614,52 +639,88 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
       data.scorer_holdout, seed=config.seed)
   models, optimizers, train_step = _runtime(config.to_json(),
                                            len(data.vocab))
-  plan = make_plan(config, len(data.train))
   example = _batch(data.train, np.arange(2))
   template = create_state(config, models, optimizers, example,
                           jax.random.PRNGKey(config.seed))
-  manager = checkpoint.Checkpointer(os.path.join(workdir, "checkpoints"),
-                                    keep=config.keep_checkpoints)
+  return StyleRun(
+      config, data, scorer, models, train_step,
+      make_plan(config, len(data.train)), template,
+      checkpoint.Checkpointer(os.path.join(workdir, "checkpoints"),
+                              keep=config.keep_checkpoints))
+
+
+def evaluate(run: StyleRun, state: StyleState, workdir: str,
+             step: int) -> dict[str, float]:
+  """`evaluate_state` (writing its transfer dumps) and the scorer's
+  held-out accuracy."""
+  metrics = evaluate_state(run.config, run.models, state, run.data,
+                           run.scorer, workdir, step)
+  metrics["style_classifier/holdout_accuracy"] = run.scorer.holdout_accuracy
+  return metrics
+
+
+def style_program(run: StyleRun, state: StyleState,
+                  workdir: str) -> program_lib.TrainProgram:
+  """The run as `train.run_loop` drives it: evaluation at epoch ends,
+  checkpoints at epoch ends and every config.checkpoint_every steps."""
+  config, plan = run.config, run.plan
+
+  def step(state: StyleState, s: int) -> tuple[StyleState, dict[str, Array]]:
+    batches = step_batches(run.data.train, plan, s,
+                           batch_size=config.batch_size, seed=config.seed)
+    return run.train_step(state, batches, plan.schedule_at(s))
+
+  return program_lib.TrainProgram(
+      state=state, num_steps=plan.num_steps, checkpointer=run.checkpointer,
+      step=step, should_evaluate=plan.is_epoch_end,
+      evaluate=lambda state, completed: evaluate(run, state, workdir,
+                                                 completed),
+      should_checkpoint=lambda completed: (
+          plan.is_epoch_end(completed)
+          or completed % config.checkpoint_every == 0),
+      progress_labels=PROGRESS_LABELS,
+      describe=lambda completed: (
+          f"step {completed} (epoch {plan.epoch(completed - 1)})"),
+      step_scalars=lambda completed: {"epoch": plan.epoch(completed - 1)})
+
+
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
+                       until_step: int = 0) -> tuple[StyleState, dict]:
+  """Trains and evaluates `config` in `workdir`, resuming if possible (or
+  starting from config.init_from), through `train.run_loop`.
+
+  Returns:
+    The final state and the last evaluation's metrics.
+  """
+  run = setup(config, workdir)
   # Committed to one device like the step's outputs: one compiled step.
-  state = jax.device_put(_restore(config, manager, template),
+  state = jax.device_put(_restore(config, run.checkpointer, run.template),
                          jax.local_devices()[0])
-  with open(os.path.join(workdir, "config.json"), "w") as f:
-    f.write(config.to_json(indent=2))
-  writer = logs.MetricWriter(workdir, active=True)
-  progress = logs.Progress(plan.num_steps)
-  step = int(state.step)
-  end = min(until_step or plan.num_steps, plan.num_steps)
-  log.info("steps %d (pre-training %d); starting at %d", plan.num_steps,
-           plan.pretrain_steps, step)
-  pending, eval_metrics, first = [], {}, step
+  log.info("steps %d (pre-training %d); starting at %d", run.plan.num_steps,
+           run.plan.pretrain_steps, int(state.step))
+  return engine.run_loop(style_program(run, state, workdir), config, workdir,
+                         until_step=until_step)
+
+
+def write_samples(config: ml_collections.ConfigDict, workdir: str,
+                  num_samples: int) -> str:
+  """Writes the evaluation's transfer dumps (`evaluate_state`) of the
+  workdir's latest checkpoint to workdir/samples.
+
+  Returns:
+    The dumps' path pattern without the extension (eval_ and val_ files).
+  """
+  del num_samples  # The evaluation and held-out slices fix the transfers.
+  run = setup(config, workdir)
   try:
-    while step < end:
-      batches = step_batches(data.train, plan, step,
-                             batch_size=config.batch_size, seed=config.seed)
-      state, metrics = train_step(state, batches, plan.schedule_at(step))
-      pending.append(metrics)
-      step += 1
-      if step == first + 1:
-        progress.start(step)
-      epoch_end = plan.is_epoch_end(step)
-      if step % config.log_every == 0 or epoch_end or step == end:
-        scalars = {**mean_metrics(pending), "epoch": plan.epoch(step - 1)}
-        pending = []
-        check_finite(step, scalars)
-        writer.write(step, scalars)
-        log.info("%s", progress.line(step, scalars, PROGRESS_LABELS))
-      if epoch_end:
-        eval_metrics = evaluate_state(config, models, state, data, scorer,
-                                      workdir, step)
-        eval_metrics["style_classifier/holdout_accuracy"] = (
-            scorer.holdout_accuracy)
-        writer.write(step, eval_metrics)
-        log.info("eval at step %d (epoch %d): %s", step, plan.epoch(step - 1),
-                 json.dumps({k: round(v, 3) for k, v in eval_metrics.items()}))
-      if epoch_end or step == end or step % config.checkpoint_every == 0:
-        manager.save(step, state, config)
+    state = run.checkpointer.restore_latest(
+        checkpoint.abstract(run.template), config)
   finally:
-    manager.wait()
-    manager.close()
-    writer.close()
-  return state, eval_metrics
+    run.checkpointer.close()
+  if state is None:
+    raise ConfigError(f"no checkpoint in {workdir!r}: train first "
+                      "(--mode=train)")
+  step = int(state.step)
+  metrics = evaluate(run, state, workdir, step)
+  log.info("eval at step %d: %s", step, json.dumps(metrics))
+  return os.path.join(workdir, "samples", f"*_step{step:07d}")
