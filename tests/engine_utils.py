@@ -1,5 +1,8 @@
 """Shared helpers for the engine tests: tiny configs and tree comparisons."""
 import os
+import signal
+import subprocess
+import time
 
 import jax
 import numpy as np
@@ -68,3 +71,21 @@ def tiny_text_config(cache_dir: str, objective: str = "ppogan", **overrides):
   for key, value in overrides.items():
     c[key] = value
   return c
+
+
+def run_until_sigterm(command: list[str], metrics_path: str, *,
+                      timeout: float, **popen_kwargs
+                      ) -> subprocess.CompletedProcess:
+  """Runs `command`, sends SIGTERM once `metrics_path` has 3 lines, and
+  returns the finished process (stdout and stderr as text)."""
+  proc = subprocess.Popen(command, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, **popen_kwargs)
+  deadline = time.time() + timeout
+  while time.time() < deadline and not (
+      os.path.exists(metrics_path)
+      and len(open(metrics_path).read().splitlines()) >= 3):
+    time.sleep(0.2)
+  proc.send_signal(signal.SIGTERM)
+  stdout, stderr = proc.communicate(timeout=timeout)
+  return subprocess.CompletedProcess(command, proc.returncode, stdout,
+                                     stderr)

@@ -3,10 +3,8 @@ import json
 import math
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 
 import chex
 import jax
@@ -399,16 +397,10 @@ def test_sigterm_saves_a_checkpoint_and_the_same_command_resumes(
   config.log_every = 1
   workdir = tmp_path / "run"
   command = _main_command(config, tmp_path, workdir)
-  proc = subprocess.Popen(command, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, text=True,
-                          cwd=engine_utils.REPO)
-  metrics = workdir / "metrics.jsonl"
-  deadline = time.time() + 300
-  while time.time() < deadline and not (
-      metrics.exists() and len(metrics.read_text().splitlines()) >= 3):
-    time.sleep(0.2)
-  proc.send_signal(signal.SIGTERM)
-  _, stderr = proc.communicate(timeout=300)
+  proc = engine_utils.run_until_sigterm(
+      command, str(workdir / "metrics.jsonl"), timeout=300,
+      cwd=engine_utils.REPO)
+  stderr = proc.stderr
   assert proc.returncode == 0, stderr
   assert "saved the checkpoint at step" in stderr
   steps = checkpoint.Checkpointer(str(workdir / "checkpoints"),

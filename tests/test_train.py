@@ -3,11 +3,9 @@ non-finite losses and what a run leaves in its workdir."""
 import glob
 import json
 import os
-import signal
 import struct
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -212,15 +210,9 @@ def test_sigterm_saves_a_checkpoint_and_the_same_command_resumes(tmp_path):
                     "--config.checkpoint_every=100000",
                     "--config.eval_every=100000", "--config.log_every=1"]
   command += TINY_FLAGS
-  proc = subprocess.Popen(command, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, text=True)
-  metrics = tmp_path / "metrics.jsonl"
-  deadline = time.time() + 120
-  while time.time() < deadline and not (
-      metrics.exists() and len(metrics.read_text().splitlines()) >= 3):
-    time.sleep(0.2)
-  proc.send_signal(signal.SIGTERM)
-  _, stderr = proc.communicate(timeout=120)
+  proc = engine_utils.run_until_sigterm(
+      command, str(tmp_path / "metrics.jsonl"), timeout=120)
+  stderr = proc.stderr
   assert proc.returncode == 0, stderr
   assert "saved the checkpoint at step" in stderr
   steps = checkpoint.Checkpointer(str(tmp_path / "checkpoints"), keep=3).steps()
