@@ -44,7 +44,8 @@ def train_step_benchmark(config, name: str, repeats: int) -> dict[str, Any]:
           config, task, constrain_batch=parallel.batch_constraint(mesh)),
       mesh, state)
   real = parallel.global_real_batch(task.real_batches(
-      0, config.n_critic + config.n_gen, config.batch_size, 0, 1), mesh)
+      0, num_batches=config.n_critic + config.n_gen,
+      batch_size=config.batch_size), mesh)
   result = benchmark(
       name, step_fn, (state, real), repeats=repeats,
       items_per_call=config.batch_size * (config.n_critic + config.n_gen),

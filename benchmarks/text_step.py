@@ -27,7 +27,8 @@ def mle(config, repeats):
   params = train.create_state(config, task).generator.params
   optimizer = optax.chain(optax.clip_by_global_norm(5.0), optax.adam(1e-2))
   epoch = pretrain.make_mle_epoch(task.generator, optimizer)
-  batches = jnp.asarray(task.real_batches(0, 1, config.batch_size, 0, 1))
+  batches = jnp.asarray(task.real_batches(
+      0, num_batches=1, batch_size=config.batch_size))
   return harness.benchmark(
       "mle_step", epoch, (params, optimizer.init(params), batches),
       repeats=repeats, items_per_call=config.batch_size)

@@ -46,15 +46,10 @@ def get_config(objective: str = "wgan_gp"):
       max_vocab_size=2048, max_line_chars=2000))
   c.model = ml_collections.ConfigDict(dict(dim=512, num_blocks=5,
                                            latent_dim=128))
-  c.batch_size = 64
   c.num_steps = 200_000
   c.n_critic = 10
   c.n_gen = config_defaults.generator_steps(objective)
-  c.gp_weight = 10.0
-  c.epsilon = 0.2
   c.optimizer = config_defaults.same_optimizer(1e-4, b1=0.5, b2=0.9)
-  c.log_every = 100
   c.eval_every = 100
-  c.checkpoint_every = 1000
   c.eval.num_samples = 640
   return c

@@ -55,8 +55,6 @@ def get_config(objective: str = "ppogan"):
       classifier="resnet_bn", classifier_width=332)
   c.batch_size = 32
   c.num_steps = 100_000
-  c.n_critic = 5
-  c.n_gen = 5
   c.gp_weight = 5.0
   c.consistency_weight = 2.0
   c.epsilon = 0.4
@@ -78,9 +76,6 @@ def get_config(objective: str = "ppogan"):
     if objective == "wgan_gp":
       c.consistency_weight = 0.0
       c.model.critic_dropout = (0.0, 0.0, 0.0)
-  c.log_every = 100
-  c.eval_every = 1000
-  c.checkpoint_every = 1000
   c.eval.num_samples = 10_000
   c.eval.is_splits = 10
   c.eval.num_real = 10_000

@@ -39,12 +39,8 @@ def get_config(objective: str = "ppogan"):
       critic_activation="leaky_relu", generator_batch_norm=True,
       critic_norm="none", critic_dropout=0.0, classifier_norm="none",
       conv_impl="matmul")
-  c.batch_size = 64
   c.num_steps = 5000
-  c.n_critic = 5
   c.n_gen = config_defaults.generator_steps(objective)
-  c.gp_weight = 10.0
-  c.epsilon = 0.2
   if variants.VARIANTS.get(objective, variants.VARIANTS["wgan_gp"]
                            ).adversarial_loss != "wasserstein":
     c.gp_weight = 0.0  # Plain DCGAN losses: no gradient penalty.
@@ -52,9 +48,6 @@ def get_config(objective: str = "ppogan"):
     c.consistency_weight = 2.0
     c.model.critic_dropout = 0.5
   c.optimizer = config_defaults.same_optimizer(1e-4, b1=0.5, b2=0.9)
-  c.log_every = 100
-  c.eval_every = 1000
-  c.checkpoint_every = 1000
   c.eval.num_samples = 2000
   c.eval.is_splits = 10
   c.eval.num_real = 1797

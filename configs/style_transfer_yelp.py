@@ -4,18 +4,20 @@ The model of Tikhonov et al. (2019) as the PPO-GAN style_transfer code uses
 it (docs/reference_code.md §8, §1.3): embedding 100, GRU(700) encoder with a
 200-d style part and a 500-d content code, attention GRU decoder,
 Gumbel-softmax transfers, z-classifier, shifted-AE cosine terms, and a WGAN
-critic with an ACGAN style head and gradient penalty. The argument picks the
-objective:
+critic with an ACGAN style head and gradient penalty. The argument is
+"objective[,size]"; the objective is one of
 
-  reweight: PPO-GAN's row: the generator's critic term is
-            −mean(W ⊙ d_fake) with W = B·softmax(d_fake), stop-gradient.
-  wgan_gp:  the baseline: the same model with the plain WGAN-GP terms.
+  reweight_only: PPO-GAN's row: the generator's critic term is
+      −mean(W ⊙ d_fake) with W = B·softmax(d_fake), stop-gradient.
+  wgan_gp: the baseline: the same model with the plain WGAN-GP terms.
 
-No probability-ratio clipping is used in this task; the generator's
-gradients are clipped per tensor by norm 5 (the paper's appendix). The
-`:small` suffix (e.g. `reweight:small`) selects the reduced CPU sizes.
+(the objective names of `ppogan_jax/variants.py`). No probability-ratio
+clipping is used in this task; the generator's gradients are clipped per
+tensor by norm 5 (the paper's appendix). The size `small` (e.g.
+`reweight_only,small`) selects the reduced CPU sizes; the default is `full`.
 
-  python -m ppogan_jax.main --config=configs/style_transfer_yelp.py:reweight \
+  python -m ppogan_jax.main \
+      --config=configs/style_transfer_yelp.py:reweight_only \
       --workdir=/work/runs/style/ours
   python -m ppogan_jax.main --config=configs/style_transfer_yelp.py:wgan_gp \
       --workdir=/work/runs/style/wgan_gp
@@ -28,9 +30,11 @@ import os
 
 import ml_collections
 
+from ppogan_jax import config_defaults
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 YELP = os.path.join(os.path.dirname(REPO), "shared", "data", "yelp")
-OBJECTIVES = ("reweight", "wgan_gp")
+SIZES = ("full", "small")
 
 
 def _data() -> ml_collections.ConfigDict:
@@ -71,12 +75,17 @@ def _sizes(small: bool) -> dict:
                       dense_size=128))
 
 
-def get_config(arg: str = "reweight"):
-  objective, _, size = arg.partition(":")
+def get_config(arg: str = "reweight_only"):
+  objective, size = config_defaults.config_arguments(
+      arg, ("reweight_only", "full"),
+      usage="configs/style_transfer_yelp.py:OBJECTIVE[,SIZE]")
+  if size not in SIZES:
+    raise ValueError(f"configs/style_transfer_yelp.py:{arg}: the second field "
+                     f"is the size, one of {SIZES}, not {size!r}")
   c = ml_collections.ConfigDict()
   c.task = "style_transfer"
-  c.objective = objective  # One of OBJECTIVES; checked by the trainer.
-  c.size = size or "full"
+  c.objective = objective  # checked by config_check.check_config.
+  c.size = size
   c.seed = 0
   sizes = _sizes(size == "small")
   c.data = _data()

@@ -72,8 +72,9 @@ CPU_TEMPERATURE_HORIZON = 5000 * CPU_STEPS // 3000
 
 
 def get_config(arg: str = "ppogan"):
-  objective, length, protocol = (arg.split(",") + ["", ""])[:3]
-  protocol = protocol or "paper"
+  objective, length, protocol = config_defaults.config_arguments(
+      arg, ("ppogan", "20", "paper"),
+      usage="configs/text_relgan.py:OBJECTIVE[,LENGTH[,PROTOCOL]]")
   if protocol not in PROTOCOLS:
     raise ValueError(f"configs/text_relgan.py:{arg}: the third field is the "
                      f"protocol, one of {PROTOCOLS}, not {protocol!r}")
@@ -81,7 +82,7 @@ def get_config(arg: str = "ppogan"):
   c.task = "oracle_text"
   c.objective = objective
   c.data = ml_collections.ConfigDict(dict(
-      vocab_size=5000, length=int(length or 20), num_samples=10_000,
+      vocab_size=5000, length=int(length), num_samples=10_000,
       oracle_seed=0, cache_dir="~/.cache/ppogan_jax"))
   c.model = ml_collections.ConfigDict(dict(
       embed_dim=32, mem_slots=1, num_heads=2, head_size=256,
@@ -92,12 +93,9 @@ def get_config(arg: str = "ppogan"):
   c.pretrain = ml_collections.ConfigDict(dict(
       epochs=150, batch_size=64, learning_rate=1e-2, grad_clip_norm=5.0,
       eval_every_epochs=10))
-  c.batch_size = 64
   c.num_steps = 3000
-  c.n_critic = 5
   c.n_gen = config_defaults.generator_steps(objective)
   c.gp_weight = 0.0 if objective == "rsgan" else 10.0
-  c.epsilon = 0.2
   ppo = config_defaults.uses_surrogate(objective)
   schedule = "linear" if ppo else "constant"
   c.optimizer.generator = config_defaults.optimizer(

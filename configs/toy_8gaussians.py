@@ -23,10 +23,8 @@ def get_config(objective: str = "ppogan"):
   c.model = dict(hidden=512, depth=3, latent_dim=2, critic_dropout=0.0)
   c.batch_size = 256
   c.num_steps = 2000
-  c.n_critic = 5
   c.n_gen = config_defaults.generator_steps(objective)
   c.gp_weight = 0.1
-  c.epsilon = 0.2
   c.optimizer = config_defaults.same_optimizer(1e-4, b1=0.5, b2=0.9)
   c.log_every = 50
   c.eval_every = 500

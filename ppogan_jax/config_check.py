@@ -1,4 +1,12 @@
-"""Config checks that run before anything is compiled, with one-line errors."""
+"""Every config check, run before anything is built or compiled, with
+one-line errors.
+
+`check_config` is the one entry point for every task: the engine's fields
+(`config_defaults.base_config`), then the fields of the task's own sections
+(data, model, eval, temperature; style transfer has its own engine fields).
+Whether a named file exists or a dataset is prepared is checked where it is
+read (`ppogan_jax/data/`), with the file and line at fault.
+"""
 import os
 import tempfile
 
@@ -8,7 +16,18 @@ import ml_collections
 from ppogan_jax import step as step_lib
 from ppogan_jax import tasks as tasks_lib
 from ppogan_jax import variants
+from ppogan_jax.data import images as image_data
+from ppogan_jax.data import toy as toy_data
 from ppogan_jax.errors import ConfigError
+from ppogan_jax.models import dcgan
+from ppogan_jax.models import matmul_conv
+from ppogan_jax.models import relgan
+
+STYLE_TASK = "style_transfer"
+# Style transfer re-weights the generator's critic term or not; it has no
+# classifier-estimated ratio (the paper's Table 4 setting).
+STYLE_OBJECTIVES = ("reweight_only", "wgan_gp")
+IMAGE_ARCHITECTURES = ("dcgan", "resnet")
 
 
 def _positive_int(config: ml_collections.ConfigDict, name: str) -> None:
@@ -17,18 +36,24 @@ def _positive_int(config: ml_collections.ConfigDict, name: str) -> None:
     raise ConfigError(f"config.{name}={value!r}: expected a positive integer")
 
 
+def check_writable_directory(path: str, name: str) -> None:
+  """The directory `path` (the value of option `name`) exists, or can be
+  made, and is writable."""
+  try:
+    os.makedirs(path, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path):
+      pass
+  except OSError as e:
+    raise ConfigError(f"{name}={path!r} is not writable ({e.strerror}); "
+                      "choose a directory you can write to") from None
+
+
 def check_workdir(workdir: str) -> None:
   """The workdir exists (or can be made) and is writable."""
   if not workdir:
     raise ConfigError("--workdir is empty: pass --workdir=DIR for "
                       "checkpoints, logs and samples")
-  try:
-    os.makedirs(workdir, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=workdir):
-      pass
-  except OSError as e:
-    raise ConfigError(f"--workdir={workdir!r} is not writable ({e.strerror}); "
-                      "choose a directory you can write to") from None
+  check_writable_directory(workdir, "--workdir")
 
 
 def _check_surrogate(options: ml_collections.ConfigDict) -> None:
@@ -47,9 +72,17 @@ def _check_surrogate(options: ml_collections.ConfigDict) -> None:
 
 def check_config(config: ml_collections.ConfigDict) -> None:
   """Raises ConfigError for settings the trainer cannot run."""
+  if config.task == STYLE_TASK:
+    _check_style(config)
+    return
   if config.task not in tasks_lib.TASKS:
     raise ConfigError(f"config.task={config.task!r}: choose one of "
-                      f"{sorted(tasks_lib.TASKS)}")
+                      f"{sorted([*tasks_lib.TASKS, STYLE_TASK])}")
+  _check_engine(config)
+  TASK_CHECKS.get(config.task, _no_task_fields)(config)
+
+
+def _check_engine(config: ml_collections.ConfigDict) -> None:
   try:
     variant = variants.get_variant(config.objective)
   except ValueError as e:
@@ -91,3 +124,111 @@ def check_config(config: ml_collections.ConfigDict) -> None:
   if config.epsilon_schedule not in ("constant", "linear"):
     raise ConfigError(f"config.epsilon_schedule={config.epsilon_schedule!r}: "
                       "choose 'constant' or 'linear'")
+
+
+def _no_task_fields(config: ml_collections.ConfigDict) -> None:
+  del config
+
+
+def _check_toy(config: ml_collections.ConfigDict) -> None:
+  if config.data.name not in toy_data.TOY_DATASETS:
+    raise ConfigError(f"config.data.name: unknown toy dataset "
+                      f"{config.data.name!r}; choose one of "
+                      f"{sorted(toy_data.TOY_DATASETS)}")
+
+
+def _check_relgan_text(config: ml_collections.ConfigDict) -> None:
+  schedule = config.temperature.schedule
+  if schedule not in relgan.TEMPERATURE_SCHEDULES:
+    raise ConfigError(f"config.temperature.schedule={schedule!r}: choose "
+                      f"one of {list(relgan.TEMPERATURE_SCHEDULES)}")
+
+
+def _check_images(config: ml_collections.ConfigDict) -> None:
+  name, image_size = config.data.name, config.data.image_size
+  if name not in image_data.DATASETS:
+    raise ConfigError(f"config.data.name={name!r}: choose one of "
+                      f"{image_data.DATASETS}")
+  if not isinstance(image_size, int) or image_size < 8 or (
+      image_size & (image_size - 1)):
+    raise ConfigError(f"config.data.image_size={image_size!r}: choose a power"
+                      " of two >= 8 (8, 16, 32)")
+  splits = config.eval.is_splits
+  if splits < 1 or config.eval.num_samples < splits:
+    raise ConfigError(f"config.eval.num_samples={config.eval.num_samples} "
+                      f"must be >= config.eval.is_splits="
+                      f"{config.eval.is_splits} >= 1")
+  weights = config.eval.get("inception_weights", "")
+  if weights and not os.path.isfile(weights):
+    raise ConfigError(f"config.eval.inception_weights={weights!r} is not a "
+                      "file: download pytorch-fid's pt_inception-2015-12-05-"
+                      "6726825d.pth (or an .npz of it), or set it to ''")
+  check_writable_directory(
+      config.data.cache_dir or image_data.default_cache_dir(),
+      "config.data.cache_dir")
+  critic_rates = _check_image_models(config.model)
+  uses_ct = (config.consistency_weight > 0
+             or variants.get_variant(config.objective).consistency)
+  if uses_ct and not any(r > 0 for r in critic_rates):
+    raise ConfigError("the CT-GAN consistency term compares two dropout "
+                      "passes and is 0 without critic dropout: set "
+                      "config.model.critic_dropout > 0 or "
+                      "config.consistency_weight=0")
+
+
+def _check_image_models(m: ml_collections.ConfigDict) -> tuple[float, ...]:
+  """Checks config.model; returns the critic's dropout rates."""
+  if m.architecture == "dcgan":
+    for field in ("generator_activation", "critic_activation"):
+      if m[field] not in dcgan.ACTIVATIONS:
+        raise ConfigError(f"config.model.{field}={m[field]!r}: choose one of "
+                          f"{sorted(dcgan.ACTIVATIONS)}")
+    if m.critic_norm not in ("none", "layer"):
+      raise ConfigError(f"config.model.critic_norm={m.critic_norm!r}: choose "
+                        "'none' or 'layer' (batch-norm couples the examples "
+                        "and breaks the per-sample gradient penalty)")
+    if m.classifier_norm not in dcgan.NORMS:
+      raise ConfigError(f"config.model.classifier_norm={m.classifier_norm!r}:"
+                        f" choose one of {dcgan.NORMS}")
+    if m.conv_impl not in matmul_conv.IMPLEMENTATIONS:
+      raise ConfigError(f"config.model.conv_impl={m.conv_impl!r}: choose one "
+                        f"of {matmul_conv.IMPLEMENTATIONS}")
+    return (m.critic_dropout,)
+  if m.architecture == "resnet":
+    if len(m.critic_dropout) != 3:
+      raise ConfigError(f"config.model.critic_dropout={m.critic_dropout!r}: "
+                        "give 3 rates (after critic blocks 2, 3, 4)")
+    if m.classifier == "critic_features":
+      raise ConfigError("config.model.classifier='critic_features' (appendix "
+                        "6.3.1) is not implemented: it needs the engine to "
+                        "pass the critic's parameters to C; use 'resnet_bn'")
+    if m.classifier != "resnet_bn":
+      raise ConfigError(f"config.model.classifier={m.classifier!r}: choose "
+                        "'resnet_bn'")
+    return tuple(m.critic_dropout)
+  raise ConfigError(f"config.model.architecture={m.architecture!r}: choose "
+                    f"one of {IMAGE_ARCHITECTURES}")
+
+
+TASK_CHECKS = {"toy": _check_toy, "oracle_text": _check_relgan_text,
+               "real_text": _check_relgan_text, "images": _check_images}
+
+
+def _check_style(config: ml_collections.ConfigDict) -> None:
+  if config.objective not in STYLE_OBJECTIVES:
+    raise ConfigError(f"config.objective={config.objective!r}: style "
+                      f"transfer runs one of {STYLE_OBJECTIVES} "
+                      "(configs/style_transfer_yelp.py:OBJECTIVE[,SIZE])")
+  s = config.schedule
+  if not 0 <= s.pretrain_epochs <= s.num_epochs or s.num_epochs < 1:
+    raise ConfigError(f"schedule: need 0 <= pretrain_epochs="
+                      f"{s.pretrain_epochs} <= num_epochs={s.num_epochs}, "
+                      "num_epochs >= 1")
+  if min(s.diter, s.pretrain_diter, config.batch_size) < 1:
+    raise ConfigError("diter, pretrain_diter and batch_size must be >= 1")
+  if config.model.style_dim >= config.model.hidden_size:
+    raise ConfigError(f"model.style_dim={config.model.style_dim} leaves no "
+                      f"content code in hidden_size={config.model.hidden_size}")
+  if config.model.train_length < config.data.max_length + 1:
+    raise ConfigError("model.train_length must be >= data.max_length + 1 "
+                      "(words + EOS)")

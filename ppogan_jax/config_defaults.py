@@ -57,29 +57,32 @@ def surrogate_options(**overrides) -> ml_collections.ConfigDict:
 
 def base_config() -> ml_collections.ConfigDict:
   """Algorithm 1's defaults from the paper (WGAN-GP λ=10, n_critic=5,
-  ε=0.2)."""
+  ε=0.2). An experiment config sets `task`, `data`, `model` and what else
+  differs."""
   c = ml_collections.ConfigDict()
-  c.task = ""
-  c.seed = 0
-  c.objective = "ppogan"
-  c.batch_size = 64
-  c.num_steps = 1000
-  c.n_critic = 5
-  c.n_gen = 5
-  c.gp_weight = 10.0
-  c.consistency_weight = 0.0
-  c.epsilon = 0.2
-  c.epsilon_schedule = "constant"
-  c.surrogate = surrogate_options()
-  c.generator_ema_decay = 0.0
-  c.optimizer = same_optimizer(1e-4)
-  c.log_every = 100
-  c.eval_every = 1000
-  c.eval_at_start = False
-  c.checkpoint_every = 1000
-  c.keep_checkpoints = 3
-  c.eval = ml_collections.ConfigDict(dict(num_samples=1024))
+  c.task = ""  # tasks.TASKS key: toy, oracle_text, real_text, char_lm, images.
+  c.seed = 0  # parameters, data order and noise all derive from it.
+  c.objective = "ppogan"  # a variants.VARIANTS name.
+  c.batch_size = 64  # global, split over the devices and processes.
+  c.num_steps = 1000  # outer steps (one critic phase + one generator phase).
+  c.n_critic = 5  # critic steps per outer step, each on a new real batch.
+  c.n_gen = 5  # generator steps per outer step (Algorithm 1's n_g).
+  c.gp_weight = 10.0  # λ of the gradient penalty (0: none).
+  c.consistency_weight = 0.0  # CT-GAN's consistency term weight.
+  c.epsilon = 0.2  # ε, the clip range of Eq. 5.
+  c.epsilon_schedule = "constant"  # or 'linear' (decays to 0 at num_steps).
+  c.surrogate = surrogate_options()  # how Eq. 5-6 are computed (above).
+  c.generator_ema_decay = 0.0  # EMA of G's weights for evaluation (0: off).
+  c.optimizer = same_optimizer(1e-4)  # per network: generator, critic, C.
+  c.log_every = 100  # steps between metric rows (TensorBoard + JSONL).
+  c.eval_every = 1000  # steps between evaluations and sample dumps.
+  c.eval_at_start = False  # also evaluate the initial generator (step 0).
+  c.checkpoint_every = 1000  # steps between Orbax checkpoints.
+  c.keep_checkpoints = 3  # checkpoints kept (the latest ones).
+  c.eval = ml_collections.ConfigDict(dict(
+      num_samples=1024))  # samples generated per evaluation.
   c.distributed = ml_collections.ConfigDict(dict(
+      # jax.distributed.initialize arguments (multi-host runs only).
       enabled=False, coordinator_address="", num_processes=0, process_id=-1))
   return c
 
@@ -111,6 +114,19 @@ def config_module(path: str) -> types.ModuleType:
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)
   return module
+
+
+def config_arguments(arg: str, defaults: tuple[str, ...], *,
+                     usage: str) -> list[str]:
+  """The comma-separated fields of `--config=FILE:ARG` (e.g. `ppogan,40,cpu`
+  or `reweight_only,small`), one per entry of `defaults`; a missing or empty
+  field takes its default. ValueError, naming `usage`, for extra fields."""
+  fields = arg.split(",") if arg else []
+  if len(fields) > len(defaults):
+    raise ValueError(f"config argument {arg!r}: expected at most "
+                     f"{len(defaults)} comma-separated fields, {usage}")
+  fields += [""] * (len(defaults) - len(fields))
+  return [field or default for field, default in zip(fields, defaults)]
 
 
 def load_config(path: str, *args) -> ml_collections.ConfigDict:

@@ -297,10 +297,7 @@ def density_ratio_constant_old(logits: Array, old_logits: Array) -> Array:
   Returns:
     r, same shape as `logits`.
   """
-  chex.assert_equal_shape([logits, old_logits])
-  chex.assert_type([logits, old_logits], float)
-  constant_old_logits = jax.lax.stop_gradient(old_logits)
-  return jnp.exp(constant_old_logits - logits)
+  return density_ratio(logits, jax.lax.stop_gradient(old_logits))
 
 
 def centred_advantage(scores: Array, baseline: Numeric) -> Array:

@@ -59,7 +59,7 @@ def create_state(config: ml_collections.ConfigDict,
   optimizers = {name: optim.make_optimizer(config.optimizer[name],
                                            total_updates=total[name])
                 for name in total}
-  real = task.real_batches(0, 1, config.batch_size, 0, 1)[0]
+  real = task.real_batches(0, num_batches=1, batch_size=config.batch_size)[0]
   latent_key, state_key = jax.random.split(key)
   state = create_gan_state(
       key=state_key,
@@ -214,8 +214,10 @@ def gan_program(exp: Experiment, workdir: str) -> program_lib.TrainProgram:
   n_real = config.n_critic + config.n_gen
 
   def step(state: GANState, s: int) -> tuple[GANState, dict[str, jax.Array]]:
-    local = task.real_batches(s, n_real, config.batch_size,
-                              jax.process_index(), jax.process_count())
+    local = task.real_batches(
+        s, num_batches=n_real, batch_size=config.batch_size,
+        process_index=jax.process_index(),
+        process_count=jax.process_count())
     return train_step(state, parallel.global_real_batch(local, mesh))
 
   def should_evaluate(completed: int) -> bool:

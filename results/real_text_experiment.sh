@@ -4,9 +4,10 @@
 # configs/text_relgan_coco.py): MLE pre-training for MLE_EPOCHS epochs
 # (cached, shared by the rows), then the adversarial rows advance CHUNK
 # iterations each in turn. Then the character-level LM (width 64) with
-# WGAN-GP and PPO-GAN for CHAR_STEPS iterations. Every schedule keeps its
-# config's num_steps, so rerunning with a larger UNTIL / CHAR_STEPS
-# continues these runs from their checkpoints.
+# WGAN-GP and PPO-GAN for CHAR_STEPS iterations, for each of CHAR_SEEDS
+# (default "0 1 2"). Every schedule keeps its config's num_steps, so
+# rerunning with a larger UNTIL / CHAR_STEPS continues these runs from their
+# checkpoints.
 #
 #   nohup results/real_text_experiment.sh /path/outside/repo > rt.log 2>&1 &
 #   python results/summarise_real_text.py /path/outside/repo
@@ -15,6 +16,7 @@ ROOT=${1:?usage: real_text_experiment.sh WORKDIR_ROOT [UNTIL_STEP] [CHUNK]}
 UNTIL=${2:-8}
 CHUNK=${3:-8}
 CHAR_STEPS=${CHAR_STEPS:-100}
+CHAR_SEEDS=${CHAR_SEEDS:-0 1 2}
 COCO_SMALL=(--config.model.head_size=64 --config.model.num_filters=100
             --config.pretrain.epochs=${MLE_EPOCHS:-2}
             --config.eval_every=$CHUNK --config.checkpoint_every=$CHUNK
@@ -26,9 +28,11 @@ for ((step = CHUNK; step <= UNTIL; step += CHUNK)); do
       --workdir="$ROOT/coco/$objective" "${COCO_SMALL[@]}" --until_step="$step"
   done
 done
-for objective in wgan_gp ppogan; do
-  python -m ppogan_jax.main --config="configs/char_lm.py:$objective" \
-    --workdir="$ROOT/char_lm/$objective" --config.model.dim=64 \
-    --config.num_steps="$CHAR_STEPS" --config.eval_every=50 \
-    --config.checkpoint_every=50 --config.log_every=10 --config.seed=0
+for seed in $CHAR_SEEDS; do
+  for objective in ppogan wgan_gp; do
+    python -m ppogan_jax.main --config="configs/char_lm.py:$objective" \
+      --workdir="$ROOT/char_lm/${objective}_seed$seed" --config.model.dim=64 \
+      --config.num_steps="$CHAR_STEPS" --config.eval_every=50 \
+      --config.checkpoint_every=50 --config.log_every=10 --config.seed="$seed"
+  done
 done

@@ -5,13 +5,17 @@
 COCO: the latest evaluation of ROOT/coco/<objective> and the last epoch of
 the MLE generator they start from (ROOT/cache/mle_generator_*), in the layout
 of the paper's Table 3, with the paper's EMNLP2017 numbers beside them (a
-different dataset; the paper has no COCO table). Char-LM: the latest js1..js4
-of ROOT/char_lm/<objective>. Then a few sentences of each row's last sample
+different dataset; the paper has no COCO table). Char-LM: js1..js4 of each
+run ROOT/char_lm/<name> at each evaluation, mean ± std over its seeds (the
+objective and seed are read from the run's config.json; --json writes one
+record per run). Then a few sentences of each row's last sample
 dump.
 """
 import argparse
 import glob
+import json
 import os
+import statistics
 
 from ppogan_jax import logs
 
@@ -71,17 +75,53 @@ def print_coco(root: str) -> None:
           + " / ".join(f"{v:.3f}" for v in paper) + " |")
 
 
-def print_char_lm(root: str) -> None:
-  print("\n| objective | iteration | js1 | js2 | js3 | js4 | compute |")
-  print("|---|---|---|---|---|---|---|")
+def char_lm_records(root: str) -> list[dict]:
+  """One record per run of ROOT/char_lm/*: objective, seed and js1..js4 at
+  each evaluation, and the run's wall time."""
+  records = []
   for path in sorted(glob.glob(os.path.join(root, "char_lm", "*",
-                                            "metrics.jsonl"))):
-    records = logs.read_metrics(os.path.dirname(path))
-    last = last_with(records, "eval/js4")
-    if last:
-      print(f"| {os.path.basename(os.path.dirname(path))} | {last['step']} | "
-            + " | ".join(f"{last[f'eval/js{n}']:.3f}" for n in range(1, 5))
-            + f" | {logs.compute_seconds(records) / 60:.0f} min |")
+                                            "config.json"))):
+    workdir = os.path.dirname(path)
+    with open(path) as f:
+      config = json.load(f)
+    metrics = logs.read_metrics(workdir)
+    evals = [r for r in metrics if "eval/js4" in r]
+    if evals:
+      records.append({
+          "table": "char_lm", "objective": config["objective"],
+          "seed": config["seed"], "n_gen": config["n_gen"],
+          "dim": config["model"]["dim"], "num_steps": config["num_steps"],
+          "wall_s": round(logs.compute_seconds(metrics)),
+          "evaluations": [{"step": r["step"], **{
+              f"js{n}": r[f"eval/js{n}"] for n in range(1, 5)}}
+                          for r in evals]})
+  return records
+
+
+def _mean_std(values: list[float]) -> str:
+  if len(values) == 1:
+    return f"{values[0]:.3f}"
+  return f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
+
+
+def print_char_lm(records: list[dict]) -> None:
+  """Per objective and evaluation step: js1..js4, mean ± std over seeds."""
+  print("\n| objective | iteration | seeds | js1 | js2 | js3 | js4 | "
+        "wall per run |")
+  print("|---|---|---|---|---|---|---|---|")
+  objectives = sorted({r["objective"] for r in records})
+  for objective in objectives:
+    runs = [r for r in records if r["objective"] == objective]
+    steps = sorted({e["step"] for r in runs for e in r["evaluations"]})
+    for step in steps:
+      at = [(r["seed"], e) for r in runs for e in r["evaluations"]
+            if e["step"] == step]
+      wall = (f"{statistics.mean(r['wall_s'] for r in runs) / 60:.0f} min"
+              if step == steps[-1] else "")
+      print(f"| {objective} | {step} | "
+            f"{','.join(str(seed) for seed, _ in at)} | "
+            + " | ".join(_mean_std([e[f"js{n}"] for _, e in at])
+                         for n in range(1, 5)) + f" | {wall} |")
 
 
 def print_samples(root: str, lines: int) -> None:
@@ -99,9 +139,14 @@ def main() -> None:
   p = argparse.ArgumentParser(description=__doc__)
   p.add_argument("root")
   p.add_argument("--sample_lines", type=int, default=5)
+  p.add_argument("--json", help="write the char-LM records here")
   args = p.parse_args()
   print_coco(args.root)
-  print_char_lm(args.root)
+  records = char_lm_records(args.root)
+  print_char_lm(records)
+  if args.json:
+    with open(args.json, "w") as f:
+      json.dump(records, f, indent=1)
   print_samples(args.root, args.sample_lines)
 
 

@@ -70,7 +70,7 @@ def plot(runs: list[dict], path: str, start: str) -> None:
     if run["name"] == start:
       continue
     points = origin + run["evals"]
-    style = "o-" if run["objective"] == "reweight" else "s--"
+    style = "o-" if run["objective"] in ("reweight", "reweight_only") else "s--"
     ax.plot([e["eval/accuracy"] for e in points],
             [e["eval/bleu_ref"] for e in points], style,
             label=f"{run['objective']}, λ_g={run['lambda_g']:g}")

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
+from ppogan_jax import config_check
 from ppogan_jax import train
 from ppogan_jax.data import images as image_data
 from ppogan_jax.errors import ConfigError
@@ -231,7 +232,8 @@ class TestSampler:
   def test_processes_partition_the_global_batch(self):
     raw = image_data.load_digits_raw()
     batches = lambda index, count: image_task.real_batches(
-        5, 3, 8, index, count, raw=raw, image_size=8, seed=1)
+        5, num_batches=3, batch_size=8, process_index=index,
+        process_count=count, raw=raw, image_size=8, seed=1)
     full = batches(0, 1)
     assert full.shape == (3, 8, 8, 8, 1) and full.dtype == np.float32
     np.testing.assert_array_equal(
@@ -499,13 +501,13 @@ class TestBuild:
     section, name = field.split(".")
     c[section][name] = value
     with pytest.raises(ConfigError, match=match):
-      image_task.build(c)
+      config_check.check_config(c)
 
   def test_consistency_needs_dropout(self, tmp_path):
     c = _tiny_digits_config(tmp_path, "ct_gan")
     c.model.critic_dropout = 0.0
     with pytest.raises(ConfigError, match="dropout"):
-      image_task.build(c)
+      config_check.check_config(c)
 
   def test_missing_cifar10_is_a_config_error(self, tmp_path):
     with pytest.raises(ConfigError, match="tfds build cifar10"):

@@ -1,4 +1,5 @@
 """The oracle-text experiment end to end at tiny sizes: MLE, then PPO-GAN."""
+import functools
 import os
 import re
 
@@ -59,11 +60,12 @@ def test_mle_then_ppogan_beats_the_untrained_generator(tmp_path):
 
 def test_real_batches_are_seeded_by_step_and_split_across_processes():
   data = np.arange(100 * 3).reshape(100, 3)
-  a = relgan_text.sentence_batches(7, 2, 8, 0, 1, data=data, seed=1)
-  b = relgan_text.sentence_batches(7, 2, 8, 0, 1, data=data, seed=1)
-  c = relgan_text.sentence_batches(8, 2, 8, 0, 1, data=data, seed=1)
-  halves = [relgan_text.sentence_batches(7, 2, 8, p, 2, data=data, seed=1)
-            for p in range(2)]
+  batches = functools.partial(relgan_text.sentence_batches, num_batches=2,
+                              batch_size=8, data=data, seed=1)
+  a = batches(7)
+  b = batches(7)
+  c = batches(8)
+  halves = [batches(7, process_index=p, process_count=2) for p in range(2)]
   assert a.shape == (2, 8, 3)
   np.testing.assert_array_equal(a, b)
   assert not np.array_equal(a, c)

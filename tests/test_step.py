@@ -42,7 +42,8 @@ def _run(config, num_devices, num_steps):
   n_real = config.n_critic + config.n_gen
   states = []
   for s in range(num_steps):
-    real = task.real_batches(s, n_real, config.batch_size, 0, 1)
+    real = task.real_batches(s, num_batches=n_real,
+                             batch_size=config.batch_size)
     state, metrics = step_fn(state, parallel.global_real_batch(real, mesh))
     states.append(jax.device_get(state))
   return initial, states, jax.device_get(metrics)
@@ -130,7 +131,8 @@ def _generator_gradient(objective, *, critic_offset=0.0, old_scale=1.0,
                                          state.old_classifier_params))
   ctx = step_lib.StepContext(config, task, variants.get_variant(objective),
                              lambda x: x)
-  real = task.real_batches(0, 1, config.batch_size, 0, 1)[0]
+  real = task.real_batches(0, num_batches=1,
+                           batch_size=config.batch_size)[0]
   z = task.sample_latent(jax.random.key(3), config.batch_size)
 
   @jax.jit

@@ -32,6 +32,7 @@ reference's DataLoader instead yields a short last batch).
 """
 import functools
 import hashlib
+import os
 from typing import NamedTuple
 
 import numpy as np
@@ -40,6 +41,16 @@ from ppogan_jax.errors import ConfigError
 
 TFDS_DATASETS = ("mnist", "cifar10")
 DATASETS = ("digits",) + TFDS_DATASETS
+
+
+def default_cache_dir() -> str:
+  """$XDG_CACHE_HOME/ppogan_jax, or ~/.cache/ppogan_jax: where derived data
+  (the feature classifier of the image metrics) are cached."""
+  base = os.environ.get("XDG_CACHE_HOME") or os.path.join(
+      os.path.expanduser("~"), ".cache")
+  return os.path.join(base, "ppogan_jax")
+
+
 # Separates the data permutations from other draws seeded by config.seed.
 _DATA_STREAM = 0x1A6E5
 

@@ -216,9 +216,3 @@ def resnet_classifier(width: int = 332) -> ResNetCritic:
   blocks 2–4 and no dropout (docs/reference_code.md §2.1)."""
   return ResNetCritic(width=width, dropout_rates=(0.0, 0.0, 0.0),
                       batch_norm=True)
-
-
-def gaussian_latent(key: chex.PRNGKey, batch_size: int, dim: int = 128
-                    ) -> chex.Array:
-  """z ~ N(0, I_dim), float32 [batch_size, dim] (nz = 128)."""
-  return jax.random.normal(key, (batch_size, dim), dtype=jnp.float32)

@@ -11,7 +11,6 @@ std = √(2/(fan_in + fan_out)) ('glorot') for the output layer; biases are 0.
 """
 import chex
 import flax.linen as nn
-import jax
 import jax.numpy as jnp
 
 he_uniform = nn.initializers.variance_scaling(2.0, "fan_in", "uniform")
@@ -83,10 +82,3 @@ class MLPCritic(nn.Module):
     score = jnp.squeeze(
         nn.Dense(1, kernel_init=glorot_uniform, name="output")(h), axis=-1)
     return (score, h) if return_features else score
-
-
-def gaussian_latent(
-    key: chex.PRNGKey, batch_size: int, dim: int = 2,
-) -> chex.Array:
-  """Draws z ~ N(0, I_dim), float32 [batch_size, dim], as `gan_toy.py` does."""
-  return jax.random.normal(key, (batch_size, dim), dtype=jnp.float32)

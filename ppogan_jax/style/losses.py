@@ -88,7 +88,7 @@ class CriticTerms(NamedTuple):
   clas: Array  # style BCE on real + λ_g·(flipped-style BCE on fake).
   dis: Array  # −mean d_real + mean d_fake.
   gradient_penalty: Array
-  wasserstein: Array  # mean d_real − mean d_fake.
+  wasserstein_estimate: Array  # mean d_real − mean d_fake.
 
 
 def critic_loss(*, clas_real: Array, clas_fake: Array, d_real: Array,
@@ -118,7 +118,7 @@ def critic_loss(*, clas_real: Array, clas_fake: Array, d_real: Array,
   return CriticTerms(
       loss=acgan_scale * clas + dis.loss + gp_weight * gradient_penalty,
       clas=clas, dis=dis.loss, gradient_penalty=gradient_penalty,
-      wasserstein=dis.wasserstein_estimate)
+      wasserstein_estimate=dis.wasserstein_estimate)
 
 
 class GeneratorAdversarialTerms(NamedTuple):

@@ -9,7 +9,7 @@ One outer step, fused into one jitted function:
      evaluation classifier on the same real sentences (train_op_c);
   2. one generator step (autoencoder + shifted-AE cosine terms + adversarial
      terms − λ_z·z-classifier loss, `losses.generator_loss`), with PPO-GAN's
-     sample re-weighting when config.objective == 'reweight';
+     sample re-weighting when config.objective == 'reweight_only';
   3. one z-classifier step.
 
 Schedule (§8.4): `pretrain_epochs` epochs of pure autoencoding
@@ -49,6 +49,7 @@ import numpy as np
 import optax
 
 from ppogan_jax import checkpoint
+from ppogan_jax import config_check
 from ppogan_jax import logs
 from ppogan_jax import objectives
 from ppogan_jax import program as program_lib
@@ -62,9 +63,8 @@ from ppogan_jax.style import model as model_lib
 
 log = logs.get_logger()
 Array = jax.Array
-OBJECTIVES = ("reweight", "wgan_gp")
 CRITIC_STREAM, GENERATOR_STREAM, Z_STREAM = 0, 1, 2
-PROGRESS_LABELS = {"g_ae": "generator/ae", "d_w": "critic/wasserstein",
+PROGRESS_LABELS = {"g_ae": "generator/ae", "d_w": "critic/wasserstein_estimate",
                    "acc_g": "classifier/accuracy_transfer",
                    "gamma": "schedule/gamma"}
 
@@ -112,26 +112,6 @@ class Schedule(NamedTuple):
   gamma: Array  # Gumbel-softmax temperature γ.
   lambda_g: Array
   lambda_z: Array
-
-
-def check_config(config: ml_collections.ConfigDict) -> None:
-  """Raises ConfigError for settings the trainer cannot run."""
-  if config.objective not in OBJECTIVES:
-    raise ConfigError(f"objective {config.objective!r}; choose from "
-                      f"{OBJECTIVES} (configs/style_transfer_yelp.py:ARG)")
-  s = config.schedule
-  if not 0 <= s.pretrain_epochs <= s.num_epochs or s.num_epochs < 1:
-    raise ConfigError(f"schedule: need 0 <= pretrain_epochs="
-                      f"{s.pretrain_epochs} <= num_epochs={s.num_epochs}, "
-                      "num_epochs >= 1")
-  if min(s.diter, s.pretrain_diter, config.batch_size) < 1:
-    raise ConfigError("diter, pretrain_diter and batch_size must be >= 1")
-  if config.model.style_dim >= config.model.hidden_size:
-    raise ConfigError(f"model.style_dim={config.model.style_dim} leaves no "
-                      f"content code in hidden_size={config.model.hidden_size}")
-  if config.model.train_length < config.data.max_length + 1:
-    raise ConfigError("model.train_length must be >= data.max_length + 1 "
-                      "(words + EOS)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -307,7 +287,7 @@ def _critic_scores(critic: ModelState, params, embedded: Array,
 def make_train_step(config: ml_collections.ConfigDict):
   """The fused outer step `(state, StepBatches, Schedule) -> (state, metrics)`
   (module doc); diter is the critic batches' leading axis."""
-  reweight = config.objective == "reweight"
+  reweight = config.objective == "reweight_only"
   lc = config.loss
 
   def critic_update(state: StyleState, batch: Batch, schedule: Schedule,
@@ -350,8 +330,9 @@ def make_train_step(config: ml_collections.ConfigDict):
     critic, terms = _apply_gradients(state.critic, critic_loss)
     classifier, c_loss = _apply_gradients(state.classifier, classifier_loss)
     metrics = {"critic/loss": terms.loss, "critic/clas": terms.clas,
-               "critic/dis": terms.dis, "critic/gp": terms.gradient_penalty,
-               "critic/wasserstein": terms.wasserstein,
+               "critic/dis": terms.dis,
+               "critic/gradient_penalty": terms.gradient_penalty,
+               "critic/wasserstein_estimate": terms.wasserstein_estimate,
                "classifier/loss": c_loss}
     return state.replace(critic=critic, classifier=classifier), metrics
 
@@ -393,7 +374,8 @@ def make_train_step(config: ml_collections.ConfigDict):
       return loss, {"generator/loss": loss, "generator/ae": ae,
                     "generator/clas": adversarial.clas,
                     "generator/dis": adversarial.dis,
-                    "generator/ess": adversarial.effective_sample_size,
+                    "generator/importance_ess":
+                        adversarial.effective_sample_size,
                     "generator/cosine": cosine, "generator/cosine_": cosine_,
                     "generator/z_clas": z_clas,
                     "classifier/accuracy_transfer": accuracy}
@@ -628,8 +610,8 @@ class StyleRun:
 def setup(config: ml_collections.ConfigDict, workdir: str) -> StyleRun:
   """Checks the config, loads the data and the scorer (trained if not
   cached), builds the models and the initial state."""
-  check_config(config)
-  os.makedirs(workdir, exist_ok=True)
+  config_check.check_workdir(workdir)
+  config_check.check_config(config)
   data = load_data(config)
   log.info("vocabulary %d; train %d, held out %d, evaluation %d sentences",
            len(data.vocab), len(data.train), len(data.holdout),

@@ -6,7 +6,7 @@ which task it is. `build_task(config)` picks one by `config.task`.
 import dataclasses
 import importlib
 import os
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Protocol
 
 import jax
 import ml_collections
@@ -40,6 +40,19 @@ def no_workdir_setup(workdir: str) -> None:
   del workdir
 
 
+class RealBatches(Protocol):
+  """A task's sampler of real data, a pure function of the outer step: its
+  position is the step itself, so a resumed run reads exactly the data the
+  uninterrupted run reads."""
+
+  def __call__(self, step: int, *, num_batches: int, batch_size: int,
+               process_index: int = 0,
+               process_count: int = 1) -> np.ndarray:
+    """np.ndarray [num_batches, batch_size // process_count, ...]: process
+    `process_index`'s contiguous block of rows of each of the `num_batches`
+    global batches of outer step `step`."""
+
+
 @dataclasses.dataclass(frozen=True)
 class Task:
   """Models, data and metrics of one experiment.
@@ -52,12 +65,8 @@ class Task:
     sample_latent: (key, batch_size) -> latent batch z (inside jit).
     generator_kwargs: traced outer step -> extra generator keyword arguments
       (e.g. the Gumbel-softmax inverse temperature schedule).
-    real_batches: host-side, stateless sampler
-      (step, num_batches, batch_size, process_index, process_count) ->
-      np.ndarray [num_batches, batch_size // process_count, ...]: this
-      process's share of the real batches of outer step `step`. Being a pure
-      function of the step, its position is the step itself, which makes a
-      resumed run read exactly the data the uninterrupted run reads.
+    real_batches: host-side, stateless sampler (`RealBatches`): this
+      process's share of the real batches of outer step `step`.
     evaluate: (generated samples as np.ndarray, key, generator variables)
       -> dict of float metrics (the variables serve model-based metrics such
       as the generator's NLL on the training data).
@@ -83,7 +92,7 @@ class Task:
   classifier: nn.Module
   sample_latent: Callable[[Array, int], Array]
   generator_kwargs: Callable[[Array], Mapping[str, Any]]
-  real_batches: Callable[[int, int, int, int, int], np.ndarray]
+  real_batches: RealBatches
   evaluate: Callable[[np.ndarray, Array, Any], dict[str, float]]
   write_samples: Callable[[np.ndarray, str], None]
   to_critic_input: Callable[[Array], Array] = _identity

@@ -36,7 +36,7 @@ from ppogan_jax.data import text as text_data
 from ppogan_jax.errors import ConfigError
 from ppogan_jax.metrics import ngram
 from ppogan_jax.models import char_cnn
-from ppogan_jax.models import toy as toy_models
+from ppogan_jax.models import latent
 from ppogan_jax import tasks
 from ppogan_jax.tasks import Task
 from ppogan_jax.tasks import relgan_text
@@ -103,7 +103,7 @@ def build(config: ml_collections.ConfigDict) -> Task:
           num_blocks=m.num_blocks),
       critic=critic(),
       classifier=critic(),
-      sample_latent=functools.partial(toy_models.gaussian_latent,
+      sample_latent=functools.partial(latent.gaussian_latent,
                                       dim=m.latent_dim),
       generator_kwargs=lambda step: {},
       real_batches=functools.partial(relgan_text.sentence_batches, data=data,

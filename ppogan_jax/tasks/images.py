@@ -47,7 +47,6 @@ import functools
 import hashlib
 import json
 import math
-import os
 from typing import Any
 
 import jax
@@ -56,29 +55,19 @@ import numpy as np
 import scipy.special
 
 from ppogan_jax import logs
-from ppogan_jax import variants
 from ppogan_jax.data import images as image_data
-from ppogan_jax.errors import ConfigError
 from ppogan_jax.metrics import images as image_metrics
 from ppogan_jax.models import dcgan
 from ppogan_jax.models import inception as inception_lib
-from ppogan_jax.models import matmul_conv
+from ppogan_jax.models import latent
 from ppogan_jax.models import resnet
 from ppogan_jax.tasks import Task
 
-ARCHITECTURES = ("dcgan", "resnet")
 log = logs.get_logger()
 
 
-def default_cache_dir() -> str:
-  """$XDG_CACHE_HOME/ppogan_jax, or ~/.cache/ppogan_jax."""
-  base = os.environ.get("XDG_CACHE_HOME") or os.path.join(
-      os.path.expanduser("~"), ".cache")
-  return os.path.join(base, "ppogan_jax")
-
-
-def real_batches(step: int, num_batches: int, batch_size: int,
-                 process_index: int, process_count: int, *,
+def real_batches(step: int, *, num_batches: int, batch_size: int,
+                 process_index: int = 0, process_count: int = 1,
                  raw: image_data.RawImages, image_size: int,
                  seed: int) -> np.ndarray:
   """This process's rows of outer step `step`'s global batches:
@@ -245,36 +234,11 @@ def write_samples(samples: np.ndarray, path: str, *,
     plt.imsave(path + ".png", grid)
 
 
-def _check_cache_dir(cache_dir: str) -> None:
-  try:
-    os.makedirs(cache_dir, exist_ok=True)
-  except OSError as e:
-    raise ConfigError(f"config.data.cache_dir={cache_dir!r} cannot be "
-                      f"created ({e.strerror}); choose a writable "
-                      "directory") from None
-  if not os.access(cache_dir, os.W_OK):
-    raise ConfigError(f"config.data.cache_dir={cache_dir!r} is not writable; "
-                      "choose a writable directory")
-
-
 def _models(config: ml_collections.ConfigDict, channels: int, image_size: int):
-  """(generator, critic, classifier) for config.model.architecture."""
+  """(generator, critic, classifier) for config.model.architecture (checked
+  by `config_check.check_config`)."""
   m = config.model
   if m.architecture == "dcgan":
-    for field in ("generator_activation", "critic_activation"):
-      if m[field] not in dcgan.ACTIVATIONS:
-        raise ConfigError(f"config.model.{field}={m[field]!r}: choose one of "
-                          f"{sorted(dcgan.ACTIVATIONS)}")
-    if m.critic_norm not in ("none", "layer"):
-      raise ConfigError(f"config.model.critic_norm={m.critic_norm!r}: choose "
-                        "'none' or 'layer' (batch-norm couples the examples "
-                        "and breaks the per-sample gradient penalty)")
-    if m.classifier_norm not in dcgan.NORMS:
-      raise ConfigError(f"config.model.classifier_norm={m.classifier_norm!r}:"
-                        f" choose one of {dcgan.NORMS}")
-    if m.conv_impl not in matmul_conv.IMPLEMENTATIONS:
-      raise ConfigError(f"config.model.conv_impl={m.conv_impl!r}: choose one "
-                        f"of {matmul_conv.IMPLEMENTATIONS}")
     critic_args = dict(image_size=image_size, base_filters=m.critic_filters,
                        activation=m.critic_activation, conv_impl=m.conv_impl)
     return (
@@ -286,72 +250,32 @@ def _models(config: ml_collections.ConfigDict, channels: int, image_size: int):
         dcgan.DCGANDiscriminator(norm=m.critic_norm,
                                  dropout_rate=m.critic_dropout, **critic_args),
         dcgan.DCGANDiscriminator(norm=m.classifier_norm, **critic_args),
-    ), (m.critic_dropout,)
-  if m.architecture == "resnet":
-    rates = tuple(m.critic_dropout)
-    if len(rates) != 3:
-      raise ConfigError(f"config.model.critic_dropout={m.critic_dropout!r}: "
-                        "give 3 rates (after critic blocks 2, 3, 4)")
-    if m.classifier == "critic_features":
-      raise ConfigError("config.model.classifier='critic_features' (appendix "
-                        "6.3.1) is not implemented: it needs the engine to "
-                        "pass the critic's parameters to C; use 'resnet_bn'")
-    if m.classifier != "resnet_bn":
-      raise ConfigError(f"config.model.classifier={m.classifier!r}: choose "
-                        "'resnet_bn'")
-    return (
-        resnet.ResNetGenerator(image_size=image_size, channels=channels,
-                               width=m.generator_width),
-        resnet.ResNetCritic(width=m.critic_width, dropout_rates=rates),
-        resnet.resnet_classifier(width=m.classifier_width),
-    ), rates
-  raise ConfigError(f"config.model.architecture={m.architecture!r}: choose "
-                    f"one of {ARCHITECTURES}")
+    )
+  return (
+      resnet.ResNetGenerator(image_size=image_size, channels=channels,
+                             width=m.generator_width),
+      resnet.ResNetCritic(width=m.critic_width,
+                          dropout_rates=tuple(m.critic_dropout)),
+      resnet.resnet_classifier(width=m.classifier_width),
+  )
 
 
 def build(config: ml_collections.ConfigDict) -> Task:
   """The image task of config.data / config.model / config.eval (see the
-  module docstring)."""
-  name = config.data.name
-  if name not in image_data.DATASETS:
-    raise ConfigError(f"config.data.name={name!r}: choose one of "
-                      f"{image_data.DATASETS}")
-  image_size = config.data.image_size
-  if not isinstance(image_size, int) or image_size < 8 or (
-      image_size & (image_size - 1)):
-    raise ConfigError(f"config.data.image_size={image_size!r}: choose a power"
-                      " of two >= 8 (8, 16, 32)")
-  splits = config.eval.is_splits
-  if splits < 1 or config.eval.num_samples < splits:
-    raise ConfigError(f"config.eval.num_samples={config.eval.num_samples} "
-                      f"must be >= config.eval.is_splits="
-                      f"{config.eval.is_splits} >= 1")
-  weights = config.eval.get("inception_weights", "")
-  if weights and not os.path.isfile(weights):
-    raise ConfigError(f"config.eval.inception_weights={weights!r} is not a "
-                      "file: download pytorch-fid's pt_inception-2015-12-05-"
-                      "6726825d.pth (or an .npz of it), or set it to ''")
-  cache_dir = config.data.cache_dir or default_cache_dir()
-  _check_cache_dir(cache_dir)
+  module docstring; checked by `config_check.check_config`)."""
+  name, image_size = config.data.name, config.data.image_size
+  cache_dir = config.data.cache_dir or image_data.default_cache_dir()
   raw = image_data.load_dataset(name, split="train",
                                 data_dir=config.data.data_dir or None)
   channels = raw.pixels.shape[-1]
-  (generator, critic, classifier), critic_rates = _models(
-      config, channels, image_size)
-  uses_ct = (config.consistency_weight > 0
-             or variants.get_variant(config.objective).consistency)
-  if uses_ct and not any(r > 0 for r in critic_rates):
-    raise ConfigError("the CT-GAN consistency term compares two dropout "
-                      "passes and is 0 without critic dropout: set "
-                      "config.model.critic_dropout > 0 or "
-                      "config.consistency_weight=0")
+  generator, critic, classifier = _models(config, channels, image_size)
   log.info("%s: %d training images %s → %d×%d×%d", name, len(raw.labels),
            raw.pixels.shape[1:], image_size, image_size, channels)
   return Task(
       generator=generator,
       critic=critic,
       classifier=classifier,
-      sample_latent=functools.partial(resnet.gaussian_latent,
+      sample_latent=functools.partial(latent.gaussian_latent,
                                       dim=config.model.latent_dim),
       generator_kwargs=lambda step: {},
       real_batches=functools.partial(real_batches, raw=raw,

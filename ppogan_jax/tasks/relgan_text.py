@@ -5,6 +5,7 @@ generator's MLE pre-training, cached so that every adversarial variant of
 one dataset starts from the same generator. The oracle task and the
 real-text task add their data and metrics."""
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -16,7 +17,6 @@ import ml_collections
 import numpy as np
 
 from ppogan_jax import pretrain
-from ppogan_jax.errors import ConfigError
 from ppogan_jax.metrics import text as text_metrics
 from ppogan_jax.models import relgan
 from ppogan_jax import tasks
@@ -56,9 +56,6 @@ def relgan_models(config: ml_collections.ConfigDict, *, vocab_size: int,
                   length: int) -> RelGANModels:
   """The models of config.model and config.temperature for V and L."""
   m, t = config.model, config.temperature
-  if t.schedule not in relgan.TEMPERATURE_SCHEDULES:
-    raise ConfigError(f"config.temperature.schedule={t.schedule!r}: choose "
-                      f"one of {list(relgan.TEMPERATURE_SCHEDULES)}")
   generator = relgan.RelGANGenerator(
       vocab_size=vocab_size, max_length=length, embed_dim=m.embed_dim,
       mem_slots=m.mem_slots, num_heads=m.num_heads, head_size=m.head_size)
@@ -131,8 +128,8 @@ def relgan_task(
       classifier=models.discriminator(),
       sample_latent=models.sample_latent,
       generator_kwargs=models.generator_kwargs,
-      real_batches=lambda step, n, b, pidx, pcount: sentence_batches(
-          step, n, b, pidx, pcount, data=data, seed=config.seed),
+      real_batches=functools.partial(sentence_batches, data=data,
+                                     seed=config.seed),
       evaluate=evaluate,
       write_samples=write_samples,
       to_critic_input=lambda tokens: jax.nn.one_hot(tokens, vocab_size),
@@ -143,8 +140,8 @@ def relgan_task(
   )
 
 
-def sentence_batches(step: int, num_batches: int, batch_size: int,
-                     process_index: int, process_count: int, *,
+def sentence_batches(step: int, *, num_batches: int, batch_size: int,
+                     process_index: int = 0, process_count: int = 1,
                      data: np.ndarray, seed: int) -> np.ndarray:
   """This process's rows of step `step`'s real batches, int32 [n, B/P, L].
 

@@ -9,13 +9,13 @@ import numpy as np
 
 from ppogan_jax.data import toy as toy_data
 from ppogan_jax.metrics import toy as toy_metrics
+from ppogan_jax.models import latent
 from ppogan_jax.models import toy as toy_models
-from ppogan_jax.errors import ConfigError
 from ppogan_jax.tasks import Task
 
 
-def real_batches(step: int, num_batches: int, batch_size: int,
-                 process_index: int, process_count: int, *, dataset: str,
+def real_batches(step: int, *, num_batches: int, batch_size: int,
+                 process_index: int = 0, process_count: int = 1, dataset: str,
                  seed: int) -> np.ndarray:
   """This process's rows of outer step `step`'s fresh global batches.
 
@@ -106,9 +106,6 @@ def build(config: ml_collections.ConfigDict) -> Task:
   """Toy task from config.data.name and config.model.{hidden, depth,
   latent_dim, critic_dropout}."""
   dataset = config.data.name
-  if dataset not in toy_data.TOY_DATASETS:
-    raise ConfigError(f"config.data.name: unknown toy dataset {dataset!r}; "
-                      f"choose one of {sorted(toy_data.TOY_DATASETS)}")
   m = config.model
   data_args = dict(dataset=dataset, seed=config.seed)
   return Task(
@@ -116,7 +113,7 @@ def build(config: ml_collections.ConfigDict) -> Task:
       critic=toy_models.MLPCritic(hidden=m.hidden, depth=m.depth,
                                   dropout_rate=m.critic_dropout),
       classifier=toy_models.MLPCritic(hidden=m.hidden, depth=m.depth),
-      sample_latent=functools.partial(toy_models.gaussian_latent,
+      sample_latent=functools.partial(latent.gaussian_latent,
                                       dim=m.latent_dim),
       generator_kwargs=lambda step: {},
       real_batches=functools.partial(real_batches, **data_args),
