@@ -8,6 +8,7 @@ from ppogan_jax.objectives import clip_binding_fraction
 from ppogan_jax.objectives import clip_fraction
 from ppogan_jax.objectives import clip_weights
 from ppogan_jax.objectives import clipped_surrogate
+from ppogan_jax.objectives import dual_clipped_surrogate
 from ppogan_jax.objectives import consistency_term
 from ppogan_jax.objectives import CriticLoss
 from ppogan_jax.objectives import density_ratio
@@ -42,6 +43,7 @@ __all__ = (
     "clip_fraction",
     "clip_weights",
     "clipped_surrogate",
+    "dual_clipped_surrogate",
     "consistency_term",
     "density_ratio",
     "density_ratio_constant_old",

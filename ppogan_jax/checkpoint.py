@@ -13,6 +13,7 @@ import jax
 import ml_collections
 import orbax.checkpoint as ocp
 
+from ppogan_jax import config_defaults
 from ppogan_jax import logs
 
 log = logs.get_logger()
@@ -45,13 +46,21 @@ def _is_run_control(field: str) -> bool:
 
 def config_differences(saved: dict[str, Any],
                        config: ml_collections.ConfigDict) -> list[str]:
-  """Fields (dotted) whose values differ, ignoring run-control fields."""
+  """Fields (dotted) whose values differ, ignoring run-control fields and
+  engine fields newer than the checkpoint that are at their default (an
+  option added with a default that keeps the earlier behaviour)."""
   current = _flatten(json.loads(config.to_json()))
   saved = _flatten(saved)
+  defaults = _flatten(json.loads(config_defaults.base_config().to_json()))
+
+  def newer_at_default(k: str) -> bool:
+    return k not in saved and k in defaults and current.get(k) == defaults[k]
+
   return sorted(
       f"{k}: checkpoint={saved.get(k)!r} config={current.get(k)!r}"
       for k in set(saved) | set(current)
-      if not _is_run_control(k) and saved.get(k) != current.get(k))
+      if not _is_run_control(k) and not newer_at_default(k)
+      and saved.get(k) != current.get(k))
 
 
 def make_manager(directory: str, *, keep: int, asynchronous: bool = False,

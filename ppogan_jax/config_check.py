@@ -68,6 +68,9 @@ def _check_surrogate(options: ml_collections.ConfigDict) -> None:
   if not isinstance(steps, int) or steps < 1:
     raise ConfigError(f"config.surrogate.classifier_steps={steps!r}: "
                       "expected a positive integer")
+  if options.dual_clip != 0 and options.dual_clip <= 1:
+    raise ConfigError(f"config.surrogate.dual_clip={options.dual_clip}: "
+                      "expected 0 (off) or a bound c > 1 (e.g. 3)")
 
 
 def check_config(config: ml_collections.ConfigDict) -> None:

@@ -47,10 +47,13 @@ def surrogate_options(**overrides) -> ml_collections.ConfigDict:
     'after_first_finetune' (r ≡ 1 at the phase's first generator step) or
     'phase_start' (before any fine-tune step).
   classifier_steps: fine-tune steps of C before each generator step.
+  dual_clip: 0 (Eq. 5) or c > 1: bound the negative-advantage term at c·A
+    (`objectives.dual_clipped_surrogate`; not in the paper).
   """
   options = ml_collections.ConfigDict(dict(
       ratio_gradient="both", advantage_baseline="fake_mean",
-      old_classifier="after_first_finetune", classifier_steps=1))
+      old_classifier="after_first_finetune", classifier_steps=1,
+      dual_clip=0.0))
   options.update(overrides)
   return options
 

@@ -381,6 +381,35 @@ def clipped_surrogate(ratio: Array, advantage: Array, *,
   return jnp.minimum(ratio * advantage, clipped_ratio * advantage)
 
 
+def dual_clipped_surrogate(ratio: Array, advantage: Array, *,
+                           epsilon: Numeric, bound: Numeric) -> Array:
+  """Eq. 5 with a lower bound for negative advantages,
+  max(min(r·A, clip(r, 1 − ε, 1 + ε)·A), c·A) where A < 0, per element.
+
+  Not in the paper: the dual clip of Ye et al. (2020, "Mastering complex
+  control in MOBA games with deep reinforcement learning", Eq. 3). For A < 0,
+  Eq. 5 is A·max(r, 1 − ε), unbounded below in r: one sample whose
+  classifier-estimated ratio explodes (r ≫ 1) dominates the batch's loss and
+  its gradient. Here that term is A·min(max(r, 1 − ε), c): where r > c the
+  value is c·A and the gradient w.r.t. r is 0. For A ≥ 0 and where r ≤ c this
+  is `clipped_surrogate`.
+
+  The mean of the result is MAXIMISED; the generator loss is −mean(surrogate).
+
+  Args:
+    ratio: r, any shape.
+    advantage: A, same shape.
+    epsilon: ε, the clip range.
+    bound: c > 1 (Ye et al. use 3); may be a traced scalar.
+
+  Returns:
+    The per-element surrogate, same shape as `ratio`.
+  """
+  surrogate = clipped_surrogate(ratio, advantage, epsilon=epsilon)
+  return jnp.where(advantage < 0,
+                   jnp.maximum(surrogate, bound * advantage), surrogate)
+
+
 def reference_clipped_surrogate(ratio: Array, advantage: Array, *,
                                 epsilon: Numeric) -> Array:
   """The public code's surrogate,

@@ -232,6 +232,16 @@ def surrogate_advantage(ctx: StepContext, fake_scores: Array,
       fake_scores, 0.5 * (real_scores().mean() + fake_scores.mean()))
 
 
+def paper_surrogate(ratio: Array, advantage: Array, *, epsilon: Array,
+                    dual_clip: float) -> Array:
+  """Eq. 5 (`objectives.clipped_surrogate`), or its dual-clipped form when
+  `surrogate.dual_clip` = c > 0 (`objectives.dual_clipped_surrogate`)."""
+  if dual_clip > 0:
+    return objectives.dual_clipped_surrogate(ratio, advantage,
+                                             epsilon=epsilon, bound=dual_clip)
+  return objectives.clipped_surrogate(ratio, advantage, epsilon=epsilon)
+
+
 def generator_loss(ctx: StepContext, state: GANState, params: Any,
                    real: Array, z: Array, reference_old_logits: Array | None,
                    key: Array, epsilon: Array
@@ -266,8 +276,8 @@ def generator_loss(ctx: StepContext, state: GANState, params: Any,
     ratio = RATIO_FORMS[ctx.config.surrogate.ratio_gradient](
         logits, old_logits)
     advantage = surrogate_advantage(ctx, fake_scores, real_scores)
-    surrogate = objectives.clipped_surrogate(ratio, advantage,
-                                             epsilon=epsilon)
+    surrogate = paper_surrogate(ratio, advantage, epsilon=epsilon,
+                                dual_clip=ctx.config.surrogate.dual_clip)
   else:
     ratio = objectives.reference_density_ratio(logits, reference_old_logits)
     advantage = fake_scores

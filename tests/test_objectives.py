@@ -319,6 +319,31 @@ class TestClippedSurrogate:
       _check_grads_f64(lambda r, a: fn(r, a, epsilon=0.2), (ratio, self.advantage))
 
 
+class TestDualClippedSurrogate:
+  # ε = 0.2, c = 3; rows: A = +2, A = −2; columns r = 0.5, 1.0, 1.5, 4.0 (above c).
+  ratio = jnp.array([[0.5, 1.0, 1.5, 4.0], [0.5, 1.0, 1.5, 4.0]])
+  advantage = jnp.array([[2.0] * 4, [-2.0] * 4])
+
+  def _surrogate(self, r, a):
+    return objectives.dual_clipped_surrogate(r, a, epsilon=0.2, bound=3.0)
+
+  def test_hand_value(self, variant):
+    # Eq. 5 would give −8 at (A = −2, r = 4); the bound holds it at 3·A = −6.
+    np.testing.assert_allclose(variant(self._surrogate)(self.ratio, self.advantage),
+                               [[1.0, 2.0, 2.4, 2.4], [-1.6, -2.0, -3.0, -6.0]], atol=ATOL)
+
+  def test_gradients(self, variant):
+    grad_fn = jax.grad(lambda r, a: jnp.sum(self._surrogate(r, a)), argnums=(0, 1))
+    grad_ratio, grad_advantage = variant(grad_fn)(self.ratio, self.advantage)
+    np.testing.assert_allclose(grad_ratio, [[2.0, 2.0, 0.0, 0.0], [0.0, -2.0, -2.0, 0.0]], atol=ATOL)
+    np.testing.assert_allclose(grad_advantage, [[0.5, 1.0, 1.2, 1.2], [0.8, 1.0, 1.5, 3.0]], atol=ATOL)
+
+  def test_equals_eq5_below_the_bound(self):
+    ratio, advantage = jnp.meshgrid(jnp.linspace(0.1, 2.9, 29), jnp.linspace(-3.0, 3.0, 31))
+    np.testing.assert_allclose(self._surrogate(ratio, advantage),
+                               objectives.clipped_surrogate(ratio, advantage, epsilon=0.2), rtol=1e-6)
+
+
 class TestCentredAdvantage:
 
   def test_hand_value_and_constant_baseline(self, variant):

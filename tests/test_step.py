@@ -168,6 +168,16 @@ def test_centred_advantage_makes_the_surrogate_offset_invariant():
       gradients("none", 0.0), gradients("none", 5.0)) > 1e-3
 
 
+def test_dual_clip_acts_only_on_ratios_above_its_bound():
+  plain, metrics = _generator_gradient("clip_only", old_scale=1.3)
+  assert metrics["ppo/ratio_max"] > 1.05
+  assert 0 < metrics["ppo/advantage_positive_fraction"] < 1
+  loose, _ = _generator_gradient("clip_only", old_scale=1.3, dual_clip=1e6)
+  assert engine_utils.max_abs_difference(plain, loose) == 0.0
+  tight, _ = _generator_gradient("clip_only", old_scale=1.3, dual_clip=1.05)
+  assert engine_utils.max_abs_difference(plain, tight) > 1e-4
+
+
 def test_ratio_gradient_is_zero_when_c_equals_c_old():
   config = engine_utils.tiny_toy_config("clip_only")
   task = tasks.build_task(config)

@@ -104,6 +104,16 @@ def test_checkpoint_from_another_config_is_refused(full_run):
     train.setup(config, full_run[0])
 
 
+def test_an_option_newer_than_the_checkpoint_is_no_difference_at_default():
+  config = engine_utils.tiny_toy_config()
+  saved = json.loads(config.to_json())
+  del saved["surrogate"]["dual_clip"]
+  assert checkpoint.config_differences(saved, config) == []
+  config.surrogate.dual_clip = 3.0
+  assert checkpoint.config_differences(saved, config) == [
+      "surrogate.dual_clip: checkpoint=None config=3.0"]
+
+
 def test_changing_only_run_control_fields_resumes(full_run):
   config = engine_utils.tiny_toy_config(num_steps=8, log_every=2)
   exp = train.setup(config, full_run[0])
@@ -162,6 +172,7 @@ def test_bad_config_is_reported_before_compiling(tmp_path, field, value,
     ("advantage_baseline", "mean", "choose one of .'none', 'fake_mean'"),
     ("old_classifier", "never", "old_classifier='never'"),
     ("classifier_steps", 0, "classifier_steps=0: expected a positive"),
+    ("dual_clip", 0.5, "dual_clip=0.5: expected 0 .off. or a bound c > 1"),
 ])
 def test_bad_surrogate_option_is_reported(tmp_path, option, value, message):
   config = engine_utils.tiny_toy_config()
