@@ -76,8 +76,9 @@ def print_coco(root: str) -> None:
 
 
 def char_lm_records(root: str) -> list[dict]:
-  """One record per run of ROOT/char_lm/*: objective, seed and js1..js4 at
-  each evaluation, and the run's wall time."""
+  """One record per run of ROOT/char_lm/*: objective, options, seed,
+  js1..js4 at each evaluation, the run's wall time and its PPO diagnostics
+  (the largest logged ratio max, the mean logged clip fraction)."""
   records = []
   for path in sorted(glob.glob(os.path.join(root, "char_lm", "*",
                                             "config.json"))):
@@ -86,12 +87,21 @@ def char_lm_records(root: str) -> list[dict]:
       config = json.load(f)
     metrics = logs.read_metrics(workdir)
     evals = [r for r in metrics if "eval/js4" in r]
+    ppo = [r for r in metrics if "ppo/ratio_max" in r]
     if evals:
       records.append({
           "table": "char_lm", "objective": config["objective"],
           "seed": config["seed"], "n_gen": config["n_gen"],
           "dim": config["model"]["dim"], "num_steps": config["num_steps"],
           "wall_s": round(logs.compute_seconds(metrics)),
+          "options": {k: config["surrogate"][k] for k in ("dual_clip",)
+                      if k in config["surrogate"]}
+          | {"classifier_lr":
+             config["optimizer"]["classifier"]["learning_rate"]},
+          "ppo": ppo and {
+              "ratio_max": max(r["ppo/ratio_max"] for r in ppo),
+              "clip_fraction": statistics.mean(r["ppo/clip_fraction"]
+                                               for r in ppo)},
           "evaluations": [{"step": r["step"], **{
               f"js{n}": r[f"eval/js{n}"] for n in range(1, 5)}}
                           for r in evals]})
@@ -104,24 +114,43 @@ def _mean_std(values: list[float]) -> str:
   return f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
 
 
+def run_label(record: dict) -> str:
+  """The objective and the options that differ from the config's."""
+  options = []
+  if record["options"].get("dual_clip"):
+    options.append(f"dual_clip={record['options']['dual_clip']:g}")
+  if record["options"]["classifier_lr"] != 1e-4:
+    options.append(f"classifier lr {record['options']['classifier_lr']:g}")
+  if record["objective"] in ("ppogan", "clip_only") and record["n_gen"] != 5:
+    options.append(f"n_gen={record['n_gen']}")
+  return " ".join([f"`{record['objective']}`", *options])
+
+
 def print_char_lm(records: list[dict]) -> None:
-  """Per objective and evaluation step: js1..js4, mean ± std over seeds."""
+  """Per run label and evaluation step: js1..js4, mean ± std over seeds,
+  with the PPO diagnostics of the label's runs."""
   print("\n| objective | iteration | seeds | js1 | js2 | js3 | js4 | "
-        "wall per run |")
-  print("|---|---|---|---|---|---|---|---|")
-  objectives = sorted({r["objective"] for r in records})
-  for objective in objectives:
-    runs = [r for r in records if r["objective"] == objective]
+        "largest ratio | clip fraction | wall per run |")
+  print("|---|---|---|---|---|---|---|---|---|---|")
+  labels = sorted({run_label(r) for r in records})
+  for label in labels:
+    runs = [r for r in records if run_label(r) == label]
     steps = sorted({e["step"] for r in runs for e in r["evaluations"]})
     for step in steps:
       at = [(r["seed"], e) for r in runs for e in r["evaluations"]
             if e["step"] == step]
+      last = step == steps[-1]
+      ppo = [r["ppo"] for r in runs if r["ppo"]]
+      diagnostics = (f"{max(d['ratio_max'] for d in ppo):.3g} | "
+                     + _mean_std([d["clip_fraction"] for d in ppo])
+                     if ppo and last else " | ")
       wall = (f"{statistics.mean(r['wall_s'] for r in runs) / 60:.0f} min"
-              if step == steps[-1] else "")
-      print(f"| {objective} | {step} | "
+              if last else "")
+      print(f"| {label} | {step} | "
             f"{','.join(str(seed) for seed, _ in at)} | "
             + " | ".join(_mean_std([e[f"js{n}"] for _, e in at])
-                         for n in range(1, 5)) + f" | {wall} |")
+                         for n in range(1, 5))
+            + f" | {diagnostics} | {wall} |")
 
 
 def print_samples(root: str, lines: int) -> None:
