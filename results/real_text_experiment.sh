@@ -4,8 +4,9 @@
 # configs/text_relgan_coco.py): MLE pre-training for MLE_EPOCHS epochs
 # (cached, shared by the rows), then the adversarial rows advance CHUNK
 # iterations each in turn. Then the character-level LM (width 64) with
-# WGAN-GP and PPO-GAN for CHAR_STEPS iterations, for each of CHAR_SEEDS
-# (default "0 1 2"). Every schedule keeps its config's num_steps, so
+# WGAN-GP, PPO-GAN and PPO-GAN with a 5x slower classifier for CHAR_STEPS
+# iterations, for each of CHAR_SEEDS (default "0 1 2"), and two one-seed
+# ablations. Every schedule keeps its config's num_steps, so
 # rerunning with a larger UNTIL / CHAR_STEPS continues these runs from their
 # checkpoints.
 #
@@ -28,11 +29,20 @@ for ((step = CHUNK; step <= UNTIL; step += CHUNK)); do
       --workdir="$ROOT/coco/$objective" "${COCO_SMALL[@]}" --until_step="$step"
   done
 done
+char_run() {  # NAME OBJECTIVE SEED [FLAGS...]
+  local name=$1 objective=$2 seed=$3
+  shift 3
+  python -m ppogan_jax.main --config="configs/char_lm.py:$objective" \
+    --workdir="$ROOT/char_lm/${name}_seed$seed" --config.model.dim=64 \
+    --config.num_steps="$CHAR_STEPS" --config.eval_every=50 \
+    --config.checkpoint_every=50 --config.log_every=10 --config.seed="$seed" "$@"
+}
 for seed in $CHAR_SEEDS; do
-  for objective in ppogan wgan_gp; do
-    python -m ppogan_jax.main --config="configs/char_lm.py:$objective" \
-      --workdir="$ROOT/char_lm/${objective}_seed$seed" --config.model.dim=64 \
-      --config.num_steps="$CHAR_STEPS" --config.eval_every=50 \
-      --config.checkpoint_every=50 --config.log_every=10 --config.seed="$seed"
-  done
+  char_run ppogan ppogan "$seed"
+  char_run wgan_gp wgan_gp "$seed"
+  char_run ppogan_clr2e-5 ppogan "$seed" \
+    --config.optimizer.classifier.learning_rate=2e-5
 done
+# One-seed ablations of the surrogate (results/real_text.md).
+char_run ppogan_dualclip3 ppogan 0 --config.surrogate.dual_clip=3.0
+char_run ppogan_ngen1 ppogan 0 --config.n_gen=1
