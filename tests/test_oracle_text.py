@@ -10,6 +10,7 @@ import pytest
 from ppogan_jax import config_check
 from ppogan_jax import logs
 from ppogan_jax import tasks
+from ppogan_jax.data import text as text_data
 from ppogan_jax import train
 from ppogan_jax.tasks import relgan_text
 from tests import engine_utils
@@ -60,7 +61,7 @@ def test_mle_then_ppogan_beats_the_untrained_generator(tmp_path):
 
 def test_real_batches_are_seeded_by_step_and_split_across_processes():
   data = np.arange(100 * 3).reshape(100, 3)
-  batches = functools.partial(relgan_text.sentence_batches, num_batches=2,
+  batches = functools.partial(text_data.sentence_batches, num_batches=2,
                               batch_size=8, data=data, seed=1)
   a = batches(7)
   b = batches(7)

@@ -477,3 +477,18 @@ def load_corpus(train_path: str, test_path: str | None = None, *,
       train_ids=encode(train.sentences, vocab, length),
       test_ids=(None if test is None else
                 encode(test.sentences, vocab, length)))
+
+
+def sentence_batches(step: int, *, num_batches: int, batch_size: int,
+                     process_index: int = 0, process_count: int = 1,
+                     data: np.ndarray, seed: int) -> np.ndarray:
+  """This process's rows of step `step`'s real batches, int32 [n, B/P, L].
+
+  Sentences are drawn uniformly with replacement, seeded by (seed, step).
+  (The reference draws one of its fixed contiguous 64-sentence batches
+  uniformly at random, also with replacement.)
+  """
+  rng = np.random.default_rng([seed, step])
+  index = rng.integers(len(data), size=(num_batches, batch_size))
+  local = batch_size // process_count
+  return data[index[:, process_index * local:(process_index + 1) * local]]

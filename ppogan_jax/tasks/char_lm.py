@@ -39,7 +39,6 @@ from ppogan_jax.models import char_cnn
 from ppogan_jax.models import latent
 from ppogan_jax import tasks
 from ppogan_jax.tasks import Task
-from ppogan_jax.tasks import relgan_text
 
 NGRAM_ORDERS = (1, 2, 3, 4)
 log = logs.get_logger()
@@ -106,7 +105,7 @@ def build(config: ml_collections.ConfigDict) -> Task:
       sample_latent=functools.partial(latent.gaussian_latent,
                                       dim=m.latent_dim),
       generator_kwargs=lambda step: {},
-      real_batches=functools.partial(relgan_text.sentence_batches, data=data,
+      real_batches=functools.partial(text_data.sentence_batches, data=data,
                                      seed=config.seed),
       evaluate=evaluate,
       write_samples=write_samples,

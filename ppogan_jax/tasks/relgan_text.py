@@ -17,6 +17,7 @@ import ml_collections
 import numpy as np
 
 from ppogan_jax import pretrain
+from ppogan_jax.data import text as text_data
 from ppogan_jax.metrics import text as text_metrics
 from ppogan_jax.models import relgan
 from ppogan_jax import tasks
@@ -128,7 +129,7 @@ def relgan_task(
       classifier=models.discriminator(),
       sample_latent=models.sample_latent,
       generator_kwargs=models.generator_kwargs,
-      real_batches=functools.partial(sentence_batches, data=data,
+      real_batches=functools.partial(text_data.sentence_batches, data=data,
                                      seed=config.seed),
       evaluate=evaluate,
       write_samples=write_samples,
@@ -138,21 +139,6 @@ def relgan_task(
       initialise_generator=initialise_generator,
       prepare_workdir=prepare_workdir,
   )
-
-
-def sentence_batches(step: int, *, num_batches: int, batch_size: int,
-                     process_index: int = 0, process_count: int = 1,
-                     data: np.ndarray, seed: int) -> np.ndarray:
-  """This process's rows of step `step`'s real batches, int32 [n, B/P, L].
-
-  Sentences are drawn uniformly with replacement, seeded by (seed, step).
-  (The reference draws one of its fixed contiguous 64-sentence batches
-  uniformly at random, also with replacement.)
-  """
-  rng = np.random.default_rng([seed, step])
-  index = rng.integers(len(data), size=(num_batches, batch_size))
-  local = batch_size // process_count
-  return data[index[:, process_index * local:(process_index + 1) * local]]
 
 
 def nll_fn(generator: relgan.RelGANGenerator,
