@@ -34,6 +34,24 @@ def mle(config, repeats):
       repeats=repeats, items_per_call=config.batch_size)
 
 
+def run_workload(workload: str, *, length: int, objective: str = "ppogan",
+                 protocol: str = "paper", overrides=(), repeats: int = 10):
+  """Times one workload ('mle', 'paper' or 'public') of configs/text_relgan.py
+  at `length`, with FIELD=VALUE `overrides`; returns harness's report dict."""
+  config = harness.load_config("text_relgan",
+                               f"{objective},{length},{protocol}")
+  config.pretrain.epochs = 0
+  for override in overrides:
+    field, value = override.split("=", 1)
+    harness.set_field(config, field, ast.literal_eval(value))
+  if workload == "mle":
+    return mle(config, repeats)
+  config.n_gen = 5 if workload == "paper" else 1
+  return harness.train_step_benchmark(
+      config, f"adversarial_{workload}_{config.n_critic}d{config.n_gen}g"
+      f"_L{length}", repeats)
+
+
 def main():
   p = harness.parser(__doc__)
   p.add_argument("--length", type=int, default=20)
@@ -47,19 +65,9 @@ def main():
   args = p.parse_args()
   results = []
   for workload in args.workloads.split(","):
-    config = harness.load_config(
-        "text_relgan", f"{args.objective},{args.length},{args.protocol}")
-    config.pretrain.epochs = 0
-    for override in args.set:
-      field, value = override.split("=", 1)
-      harness.set_field(config, field, ast.literal_eval(value))
-    if workload == "mle":
-      results.append(mle(config, args.repeats))
-    else:
-      config.n_gen = 5 if workload == "paper" else 1
-      results.append(harness.train_step_benchmark(
-          config, f"adversarial_{workload}_{config.n_critic}d{config.n_gen}g"
-          f"_L{args.length}", args.repeats))
+    results.append(run_workload(
+        workload, length=args.length, objective=args.objective,
+        protocol=args.protocol, overrides=args.set, repeats=args.repeats))
     print(results[-1], flush=True)
   harness.report(results, args.json)
 

@@ -13,6 +13,7 @@ import tempfile
 import jax
 import ml_collections
 
+from ppogan_jax import state as state_lib
 from ppogan_jax import step as step_lib
 from ppogan_jax import tasks as tasks_lib
 from ppogan_jax import variants
@@ -127,6 +128,9 @@ def _check_engine(config: ml_collections.ConfigDict) -> None:
   if config.epsilon_schedule not in ("constant", "linear"):
     raise ConfigError(f"config.epsilon_schedule={config.epsilon_schedule!r}: "
                       "choose 'constant' or 'linear'")
+  if config.compute_dtype not in state_lib.COMPUTE_DTYPES:
+    raise ConfigError(f"config.compute_dtype={config.compute_dtype!r}: choose "
+                      f"one of {list(state_lib.COMPUTE_DTYPES)}")
 
 
 def _no_task_fields(config: ml_collections.ConfigDict) -> None:

@@ -51,7 +51,8 @@ class Experiment:
 
 def create_state(config: ml_collections.ConfigDict,
                  task: tasks_lib.Task) -> GANState:
-  """The initial GANState of a run, from config.seed."""
+  """The initial GANState of a run, from config.seed (float32 parameters and
+  optimiser states; networks computing in config.compute_dtype)."""
   key = jax.random.PRNGKey(config.seed)
   total = {"generator": config.num_steps * config.n_gen,
            "critic": config.num_steps * config.n_critic,
@@ -70,6 +71,7 @@ def create_state(config: ml_collections.ConfigDict,
       optimizers=optimizers,
       generator_kwargs=task.generator_kwargs(jnp.zeros((), jnp.int32)),
       use_ema=config.generator_ema_decay > 0,
+      compute_dtype=jnp.dtype(config.compute_dtype),
   )
   params = task.initialise_generator(state.generator.params)
   return state.replace(

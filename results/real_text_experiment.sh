@@ -3,12 +3,13 @@
 # RelGAN (head size 64, 100 filters per critic width; the rest as
 # configs/text_relgan_coco.py): MLE pre-training for MLE_EPOCHS epochs
 # (cached, shared by the rows), then the adversarial rows advance CHUNK
-# iterations each in turn. Then the character-level LM (width 64) with
-# WGAN-GP, PPO-GAN and PPO-GAN with a 5x slower classifier for CHAR_STEPS
-# iterations, for each of CHAR_SEEDS (default "0 1 2"), and two one-seed
-# ablations. Every schedule keeps its config's num_steps, so
-# rerunning with a larger UNTIL / CHAR_STEPS continues these runs from their
-# checkpoints.
+# iterations each in turn. Then the character-level LM (width 64) for
+# CHAR_STEPS iterations: PPO-GAN (classifier lr 2e-5, the config's), WGAN-GP
+# and PPO-GAN at the earlier classifier lr 1e-4 for each of CHAR_SEEDS
+# (default "0 1 2"); re-weighting alone (2 seeds); clipping alone at both
+# rates and two ablations (one seed each). Every schedule keeps its
+# config's num_steps, so rerunning with a larger UNTIL / CHAR_STEPS
+# continues these runs from their checkpoints.
 #
 #   nohup results/real_text_experiment.sh /path/outside/repo > rt.log 2>&1 &
 #   python results/summarise_real_text.py /path/outside/repo
@@ -37,12 +38,18 @@ char_run() {  # NAME OBJECTIVE SEED [FLAGS...]
     --config.num_steps="$CHAR_STEPS" --config.eval_every=50 \
     --config.checkpoint_every=50 --config.log_every=10 --config.seed="$seed" "$@"
 }
+# The classifier rate before the char-LM config's 2e-5.
+OLD_CLR=--config.optimizer.classifier.learning_rate=1e-4
 for seed in $CHAR_SEEDS; do
   char_run ppogan ppogan "$seed"
   char_run wgan_gp wgan_gp "$seed"
-  char_run ppogan_clr2e-5 ppogan "$seed" \
-    --config.optimizer.classifier.learning_rate=2e-5
+  char_run ppogan_clr1e-4 ppogan "$seed" "$OLD_CLR"
 done
-# One-seed ablations of the surrogate (results/real_text.md).
-char_run ppogan_dualclip3 ppogan 0 --config.surrogate.dual_clip=3.0
-char_run ppogan_ngen1 ppogan 0 --config.n_gen=1
+for seed in 0 1; do
+  char_run reweight_only reweight_only "$seed"
+done
+char_run clip_only clip_only 0
+char_run clip_only_clr1e-4 clip_only 0 "$OLD_CLR"
+# One-seed ablations of the surrogate (results/real_text.md), at the old rate.
+char_run ppogan_dualclip3 ppogan 0 --config.surrogate.dual_clip=3.0 "$OLD_CLR"
+char_run ppogan_ngen1 ppogan 0 --config.n_gen=1 "$OLD_CLR"

@@ -1,6 +1,7 @@
 """Tables of results/real_text_experiment.sh's runs (results/real_text.md).
 
-  python results/summarise_real_text.py ROOT
+  python results/summarise_real_text.py ROOT [--json=OUT.json]
+      [--previous=results/real_text_char_lm.json]
 
 COCO: the latest evaluation of ROOT/coco/<objective> and the last epoch of
 the MLE generator they start from (ROOT/cache/mle_generator_*), in the layout
@@ -8,8 +9,9 @@ of the paper's Table 3, with the paper's EMNLP2017 numbers beside them (a
 different dataset; the paper has no COCO table). Char-LM: js1..js4 of each
 run ROOT/char_lm/<name> at each evaluation, mean ± std over its seeds (the
 objective and seed are read from the run's config.json; --json writes one
-record per run). Then a few sentences of each row's last sample
-dump.
+record per run; --previous adds the records of an earlier --json file
+whose runs are not under ROOT, so rows trained on another machine stay in
+the table). Then a few sentences of each row's last sample dump.
 """
 import argparse
 import glob
@@ -17,7 +19,9 @@ import json
 import os
 import statistics
 
-from ppogan_jax import logs
+from ppogan_jax import config_defaults, logs, variants
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 ORDERS = (2, 3, 4, 5)
 # Wu et al. (2020) Table 3, EMNLP2017 WMT News: BLEU-2..5 and NLL_gen.
@@ -108,18 +112,39 @@ def char_lm_records(root: str) -> list[dict]:
   return records
 
 
+def _run_key(record: dict) -> tuple:
+  return (record["objective"], record["seed"], record["n_gen"],
+          record["dim"], json.dumps(record["options"], sort_keys=True))
+
+
+def with_previous(records: list[dict], path: str) -> list[dict]:
+  """`records` and the records of the JSON file at `path` for runs that
+  `records` lacks (same objective, seed, schedule, width and options)."""
+  with open(path) as f:
+    previous = json.load(f)
+  have = {_run_key(r) for r in records}
+  return [r for r in previous if _run_key(r) not in have] + records
+
+
 def _mean_std(values: list[float]) -> str:
   if len(values) == 1:
     return f"{values[0]:.3f}"
   return f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
 
 
+def _char_lm_classifier_lr() -> float:
+  config = config_defaults.load_config(
+      os.path.join(REPO, "configs", "char_lm.py"), "ppogan")
+  return config.optimizer.classifier.learning_rate
+
+
 def run_label(record: dict) -> str:
-  """The objective and the options that differ from the config's."""
+  """The objective and the options that differ from configs/char_lm.py's."""
   options = []
   if record["options"].get("dual_clip"):
     options.append(f"dual_clip={record['options']['dual_clip']:g}")
-  if record["options"]["classifier_lr"] != 1e-4:
+  if (variants.get_variant(record["objective"]).uses_classifier
+      and record["options"]["classifier_lr"] != _char_lm_classifier_lr()):
     options.append(f"classifier lr {record['options']['classifier_lr']:g}")
   if record["objective"] in ("ppogan", "clip_only") and record["n_gen"] != 5:
     options.append(f"n_gen={record['n_gen']}")
@@ -169,9 +194,12 @@ def main() -> None:
   p.add_argument("root")
   p.add_argument("--sample_lines", type=int, default=5)
   p.add_argument("--json", help="write the char-LM records here")
+  p.add_argument("--previous", help="an earlier --json file to keep")
   args = p.parse_args()
   print_coco(args.root)
   records = char_lm_records(args.root)
+  if args.previous:
+    records = with_previous(records, args.previous)
   print_char_lm(records)
   if args.json:
     with open(args.json, "w") as f:

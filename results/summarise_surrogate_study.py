@@ -2,12 +2,19 @@
 
   python results/summarise_surrogate_study.py ROOT --out=results/surrogate_study
 
+  python results/summarise_surrogate_study.py NEW_ROOT \
+      --previous=results/surrogate_study.json --out=results/surrogate_study \
+      --plot=results/surrogate_study_slow_classifier_curves.png
+
 ROOT is a `results/surrogate_study.py` root (ROOT/<task>/<row>_seed<k>).
 Writes OUT.json (one record per run: task, row, objective, options, seed,
-step, final metrics, PPO diagnostics, wall seconds), OUT_curves.png (the
-quality metric against iteration, mean over seeds) and prints one markdown
-table per task: the final metrics as mean ± std over seeds, and the PPO
-diagnostics averaged over each run's logged steps.
+step, final metrics, evaluation curve, PPO diagnostics, wall seconds), a plot
+(default OUT_curves.png: the quality metric against iteration, mean over
+seeds, of the runs that have curves) and prints one markdown table per task:
+the final metrics as mean ± std over seeds, and the PPO diagnostics averaged
+over each run's logged steps. `--previous` adds the records of an earlier
+OUT.json whose runs are not under ROOT, so a study continued on a machine
+without the earlier workdirs keeps its earlier rows.
 """
 import argparse
 import collections
@@ -69,8 +76,19 @@ def collect(root: str) -> list[dict]:
       if run["step"] == 0:
         continue
       runs.append({"task": task, "row": match["row"],
-                   "seed": int(match["seed"]), **run})
+                   "seed": int(match["seed"]), **run,
+                   "quality_mean_over_evals": curve_mean(run, QUALITY[task])})
   return runs
+
+
+def with_previous(runs: list[dict], path: str) -> list[dict]:
+  """`runs` and the records of the JSON file at `path` that `runs` lacks
+  (same task, row and seed)."""
+  with open(path) as f:
+    previous = json.load(f)
+  have = {(r["task"], r["row"], r["seed"]) for r in runs}
+  return [r for r in previous
+          if (r["task"], r["row"], r["seed"]) not in have] + runs
 
 
 def curve_mean(run: dict, metric: str) -> float:
@@ -102,7 +120,7 @@ def table(runs: list[dict], task: str) -> str:
              ",".join(sorted({str(r["step"]) for r in group}))]
     cells += [_cell([r["metrics"][k] for r in group if k in r["metrics"]])
               for k in finals]
-    cells.append(_cell([curve_mean(r, quality) for r in group]))
+    cells.append(_cell([r["quality_mean_over_evals"] for r in group]))
     for k in DIAGNOSTICS:
       values = [r["diagnostics"][k] for r in group if k in r["diagnostics"]]
       cells.append(f"{np.mean(values):.3f}" if values else "")
@@ -116,14 +134,15 @@ def plot(runs: list[dict], path: str) -> None:
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt
 
-  tasks = [t for t in QUALITY if any(r["task"] == t for r in runs)]
+  tasks = [t for t in QUALITY
+           if any(r["task"] == t and r.get("curve") for r in runs)]
   fig, axes = plt.subplots(1, len(tasks), figsize=(5.5 * len(tasks), 4),
                            squeeze=False)
   for ax, task in zip(axes[0], tasks):
     metric = QUALITY[task]
     by_row = collections.defaultdict(list)
     for run in runs:
-      if run["task"] == task:
+      if run["task"] == task and run.get("curve"):
         by_row[run["row"]].append(dict(
             (s, m[metric]) for s, m in run["curve"] if metric in m))
     for row in [r for r in surrogate_study.ROWS if r in by_row]:
@@ -147,17 +166,21 @@ def main() -> None:
                               formatter_class=argparse.RawTextHelpFormatter)
   p.add_argument("root")
   p.add_argument("--out", default="")
+  p.add_argument("--previous", default="",
+                 help="an earlier OUT.json whose other runs to keep")
+  p.add_argument("--plot", default="",
+                 help="the plot's path (default OUT_curves.png)")
   args = p.parse_args()
   runs = collect(args.root)
+  if args.previous:
+    runs = with_previous(runs, args.previous)
   for task in QUALITY:
     if any(r["task"] == task for r in runs):
       print(f"\n### {task}\n\n{table(runs, task)}")
   if args.out:
     with open(args.out + ".json", "w") as f:
-      json.dump([{**{k: v for k, v in r.items() if k != "curve"},
-                  "quality_mean_over_evals": curve_mean(r, QUALITY[r["task"]])}
-                 for r in runs], f, indent=1)
-    plot(runs, args.out + "_curves.png")
+      json.dump(runs, f, indent=1)
+    plot(runs, args.plot or args.out + "_curves.png")
 
 
 if __name__ == "__main__":

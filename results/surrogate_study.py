@@ -71,13 +71,18 @@ ROWS: dict[str, dict[str, object]] = {
     "ppogan_n5_fake_mean": {"objective": "ppogan", "n_gen": 5, **PAPER,
                             "surrogate.advantage_baseline": "fake_mean"},
 }
+SLOW_CLASSIFIER = {"optimizer.classifier.learning_rate": 2e-5}
+ROWS.update({f"{row}_slow_classifier": {**ROWS[row], **SLOW_CLASSIFIER}
+             for row in ("clip_only_n5_fake_mean", "ppogan_n5_fake_mean")})
 ROW_GROUPS = {
     "digits": ["wgan_gp", "reweight_only", "clip_only_n5_fake_mean",
-             "ppogan_n5_fake_mean"],
-  "25gaussians": ["wgan_gp", "reweight_only", "clip_only_previous",
-                  "clip_only_n5_fake_mean", "ppogan_n5_fake_mean"],
-  "full_width": ["clip_only_n5_fake_mean", "ppogan_n5_fake_mean"],
-  "main": ["wgan_gp", "wgan_gp_n5", "reweight_only", "clip_only_previous",
+               "ppogan_n5_fake_mean"],
+    "25gaussians": ["wgan_gp", "reweight_only", "clip_only_previous",
+                    "clip_only_n5_fake_mean", "ppogan_n5_fake_mean"],
+    "full_width": ["clip_only_n5_fake_mean", "ppogan_n5_fake_mean"],
+    "slow_classifier": ["clip_only_n5_fake_mean_slow_classifier",
+                        "ppogan_n5_fake_mean_slow_classifier"],
+    "main": ["wgan_gp", "wgan_gp_n5", "reweight_only", "clip_only_previous",
              "clip_only_n5", "ppogan_previous", "ppogan_n5"],
     "ablation": ["clip_only_both_phase_start_n5", "clip_only_previous_n5",
                  "clip_only_n5_fake_mean", "clip_only_n5_midpoint",

@@ -1,4 +1,6 @@
-"""Shared helpers for the engine tests: tiny configs and tree comparisons."""
+"""Shared helpers for the engine tests: tiny configs, tree comparisons and
+the repository's scripts as modules."""
+import importlib.util
 import os
 import signal
 import subprocess
@@ -10,6 +12,16 @@ import numpy as np
 from ppogan_jax import config_defaults
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def load_script(*path: str):
+  """The script at REPO/<path...> (e.g. 'results', 'oracle_experiment.py'),
+  imported as a module."""
+  spec = importlib.util.spec_from_file_location(
+      os.path.splitext(path[-1])[0], os.path.join(REPO, *path))
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module
 
 
 def load_config(name: str, *args):

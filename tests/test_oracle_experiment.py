@@ -1,18 +1,11 @@
 """The Table 2 driver's job list and scheduler (results/oracle_experiment.py)."""
-import importlib.util
-import os
 import sys
 
 from tests import engine_utils
 
 
 def _driver():
-  spec = importlib.util.spec_from_file_location(
-      "oracle_experiment",
-      os.path.join(engine_utils.REPO, "results", "oracle_experiment.py"))
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module
+  return engine_utils.load_script("results", "oracle_experiment.py")
 
 
 def test_jobs_pretrain_each_seed_before_its_rows(tmp_path):

@@ -89,7 +89,7 @@ class CharGenerator(nn.Module):
     h = _res_blocks(h.reshape(z.shape[0], self.length, self.dim),
                     self.num_blocks)
     logits = _conv(self.vocab_size, 1, "output")(h)
-    return nn.softmax(logits, axis=-1)
+    return nn.softmax(logits.astype(jnp.float32), axis=-1)
 
 
 class CharCritic(nn.Module):

@@ -141,7 +141,8 @@ class RelationalMemory(nn.Module):
   num_blocks = 1 and gate_style 'unit', the only settings RelGAN uses. We
   follow TextGAN where it differs from Sonnet/RelGAN-TF: q scaled by
   head_size^−½ (not qkv_size^−½), biases on every Linear, the
-  shared-weight MLP with a trailing ReLU.
+  shared-weight MLP with a trailing ReLU. The attention softmax is computed
+  in float32 whatever the memory's dtype.
 
   Attributes:
     mem_slots: S.
@@ -186,7 +187,8 @@ class RelationalMemory(nn.Module):
                       3 * self.head_size)
     q, k, v = jnp.split(qkv, 3, axis=-1)
     q = q * self.head_size**-0.5
-    weights = jax.nn.softmax(jnp.einsum("bnhk,bmhk->bhnm", q, k), axis=-1)
+    scores = jnp.einsum("bnhk,bmhk->bhnm", q, k).astype(jnp.float32)
+    weights = jax.nn.softmax(scores, axis=-1).astype(v.dtype)
     attended = jnp.einsum("bhnm,bmhv->bnhv", weights, v)
     return attended.reshape(batch_size, num_slots, self.mem_size)
 
@@ -350,7 +352,9 @@ class RelGANGenerator(nn.Module):
     """Gumbel-softmax rollout of max_length steps from BOS.
 
     Args:
-      gumbel_noise: float [B, max_length, V], i.i.d. Gumbel(0, 1).
+      gumbel_noise: float [B, max_length, V], i.i.d. Gumbel(0, 1). Its
+        dtype is the RMC memory's (bfloat16 under mixed precision); the
+        perturbed logits o_t + g_t and their softmax are float32.
       inverse_temperature: scalar β, may be traced (see
         `inverse_temperature`).
       train: unused (no dropout or batch-norm); part of the interface shared
@@ -366,7 +370,7 @@ class RelGANGenerator(nn.Module):
     rollout = nn.scan(_gumbel_softmax_step, variable_broadcast="params",
                       split_rngs={"params": False},
                       in_axes=(1, nn.broadcast), out_axes=1)
-    carry = (self.initial_memory(batch_size),
+    carry = (self.initial_memory(batch_size).astype(gumbel_noise.dtype),
              jnp.full((batch_size,), BOS, jnp.int32))
     _, (soft_one_hot, tokens) = rollout(
         self.cell, carry, gumbel_noise.astype(jnp.float32), beta)
@@ -618,7 +622,8 @@ class RelGANDiscriminator(nn.Module):
       embedded = embedding[x]
     else:
       chex.assert_shape(x, (None, None, self.vocab_size))
-      embedded = jnp.einsum("blv,ve->ble", x.astype(jnp.float32), embedding)
+      embedded = jnp.einsum("blv,ve->ble", x.astype(embedding.dtype),
+                            embedding)
     batch_size, length, _ = embedded.shape
     if length < max(self.filter_sizes):
       raise ValueError(f"length {length} is shorter than the filter sizes "

@@ -1,0 +1,126 @@
+"""The oracle-text workloads, ours and the public PyTorch code's, in one run.
+
+  python benchmarks/compare_reference.py --ref_driver=PATH/ref_text_bench.py \
+      [--ref_python=~/.cache/ppogan-ref/venv/bin/python] \
+      [--ref_src=~/.cache/ppogan-ref/src/unsupervised_text_generation] \
+      [--workloads=public,mle,paper] [--length=20] [--repeats=3] \
+      [--ref_malloc=default,tuned] [--json=OUT.json]
+
+CPU speed differs between machines as much as between implementations, so a
+speed claim is a ratio measured side by side. This script times the public
+code (Holmeswww/PPOGAN, unsupervised_text_generation/, run in its own CPU
+torch environment `--ref_python`) and then ours (benchmarks/text_step.py's
+workloads) on the same machine, each with the machine to itself, and prints
+both medians and their ratio (reference / ours: > 1 means we are faster).
+
+The reference side is a driver script (`--ref_driver`) that imports the
+public code's own modules from `--ref_src` and prints one JSON line per
+workload with "workload" and "median_ms", under the workload names of
+benchmarks/text_step.py: `mle_step` (one teacher-forced MLE batch) and
+`adversarial_public_5d1g_L<L>` (one iteration of the public schedule: 1 × (C
++ G) then 5 critic steps). `paper` (5 D + 5 × (C + G)) has no reference
+counterpart. When the driver, the interpreter or the source tree is missing
+the reference side is skipped, with a message saying which, and only our side
+runs. `--ref_malloc=tuned` runs the reference with glibc's mmap threshold
+pinned (MALLOC_MMAP_MAX_=0, MALLOC_TRIM_THRESHOLD_=10^11), which saves it
+about a fifth of its time; `default,tuned` times both.
+"""
+import json
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import harness  # noqa: E402
+import text_step  # noqa: E402
+
+REFERENCE_WORKLOADS = {"mle": "mle", "public": "public"}
+TUNED_MALLOC = {"MALLOC_MMAP_MAX_": "0",
+                "MALLOC_TRIM_THRESHOLD_": "100000000000"}
+
+
+def missing_reference(args) -> str:
+  """Why the reference side cannot run ('' when it can)."""
+  for flag, path in (("--ref_driver", args.ref_driver),
+                     ("--ref_python", args.ref_python),
+                     ("--ref_src", args.ref_src)):
+    if not path:
+      return f"{flag} is not set"
+    if not os.path.exists(os.path.expanduser(path)):
+      return f"{flag}={path} does not exist"
+  return ""
+
+
+def time_reference(args, workloads: list[str], malloc: str) -> dict[str, dict]:
+  """Runs the reference driver once for `workloads`; {workload name: JSON}."""
+  env = dict(os.environ, **(TUNED_MALLOC if malloc == "tuned" else {}))
+  command = [os.path.expanduser(args.ref_python),
+             os.path.expanduser(args.ref_driver),
+             f"--ref={os.path.expanduser(args.ref_src)}",
+             f"--workloads={','.join(workloads)}",
+             f"--length={args.length}", f"--repeats={args.repeats}",
+             f"--threads={os.cpu_count()}"]
+  print("reference:", " ".join(command), f"(malloc {malloc})", flush=True)
+  out = subprocess.run(command, env=env, check=True, text=True,
+                       stdout=subprocess.PIPE).stdout
+  results = [json.loads(line) for line in out.splitlines()
+             if line.startswith("{")]
+  return {r["workload"]: r for r in results}
+
+
+def comparison_table(ours: list[dict], reference: dict[str, dict[str, dict]]
+                     ) -> list[dict]:
+  """One row per (our workload, reference malloc setting) with the ratio."""
+  rows = []
+  for result in ours:
+    name = result["workload"]
+    row = {"workload": name, "ours_median_ms": result["median_ms"],
+           "ours_compile_s": result["compile_s"]}
+    for malloc, by_name in reference.items():
+      ref = by_name.get(name)
+      row[f"reference_{malloc}_median_ms"] = ref["median_ms"] if ref else None
+      row[f"ratio_{malloc}"] = (round(ref["median_ms"] / result["median_ms"],
+                                      2) if ref else None)
+    rows.append(row)
+  return rows
+
+
+def main():
+  p = harness.parser(__doc__)
+  p.set_defaults(repeats=3)
+  p.add_argument("--workloads", default="public,mle,paper")
+  p.add_argument("--length", type=int, default=20)
+  p.add_argument("--ref_driver", default="")
+  p.add_argument("--ref_python",
+                 default="~/.cache/ppogan-ref/venv/bin/python")
+  p.add_argument("--ref_src", default=(
+      "~/.cache/ppogan-ref/src/unsupervised_text_generation"))
+  p.add_argument("--ref_malloc", default="default",
+                 help="comma list of: default, tuned")
+  args = p.parse_args()
+  workloads = args.workloads.split(",")
+  reference = {}
+  why_not = missing_reference(args)
+  if why_not:
+    print(f"reference side skipped: {why_not}", flush=True)
+  else:
+    shared = [REFERENCE_WORKLOADS[w] for w in workloads
+              if w in REFERENCE_WORKLOADS]
+    for malloc in args.ref_malloc.split(","):
+      reference[malloc] = time_reference(args, shared, malloc)
+  ours = []
+  for workload in workloads:
+    ours.append(text_step.run_workload(workload, length=args.length,
+                                       repeats=args.repeats))
+    print(ours[-1], flush=True)
+  rows = comparison_table(ours, reference)
+  harness.report(rows, "")
+  if args.json:
+    with open(args.json, "w") as f:
+      json.dump({"hardware": harness.hardware(), "comparison": rows,
+                 "ours": ours, "reference": reference}, f, indent=2)
+
+
+if __name__ == "__main__":
+  main()
