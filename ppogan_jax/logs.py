@@ -124,6 +124,17 @@ def compute_seconds(records: list[dict]) -> float:
   return total + last
 
 
+def with_previous_records(records: list[dict], path: str,
+                          key: Callable[[dict], tuple]) -> list[dict]:
+  """The records of the JSON list at `path` whose `key` no record of
+  `records` has, followed by `records`: a summary that keeps the runs of an
+  earlier machine while the runs here replace theirs."""
+  with open(path) as f:
+    previous = json.load(f)
+  have = {key(r) for r in records}
+  return [r for r in previous if key(r) not in have] + records
+
+
 def format_duration(seconds: float) -> str:
   seconds = int(seconds)
   h, rem = divmod(seconds, 3600)

@@ -7,12 +7,14 @@ style-transfer task: its evaluation transfers);
 --mode=pretrain only pre-trains the generator (cached). Config
 fields are overridden with --config.field=value.
 """
+import os
 import sys
 import types
 
 from absl import app
 from absl import flags
 from absl import logging
+import jax
 from ml_collections import config_flags
 
 from ppogan_jax import checkpoint
@@ -35,6 +37,12 @@ flags.DEFINE_integer("num_samples", 1000, "Samples to write in --mode=sample.")
 flags.DEFINE_integer(
     "until_step", 0, "Pause the run after this step (checkpointed); rerun "
     "without it, or with a later step, to continue. 0: train to num_steps.")
+flags.DEFINE_string(
+    "compilation_cache", os.path.expanduser("~/.cache/ppogan_jax/xla"),
+    "Directory of JAX's persistent compilation cache: a resumed run, a rerun "
+    "or another seed of the same config loads its compiled train step "
+    "instead of compiling it again (same executable, same numbers). Empty: "
+    "no cache.")
 flags.mark_flags_as_required(["config", "workdir"])
 
 
@@ -67,6 +75,8 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
   logging.set_verbosity(logging.WARNING)
+  if FLAGS.compilation_cache:
+    jax.config.update("jax_compilation_cache_dir", FLAGS.compilation_cache)
   config = FLAGS.config
   try:
     task = trainer(config)

@@ -1,15 +1,16 @@
 """Table 2 (synthetic oracle) under the CPU protocol, every row and seed.
 
-  nohup python results/oracle_experiment.py ROOT [--seeds=3] [--lengths=20,40]
-      [--cores=0,1] > ROOT/driver.log 2>&1 &
+  nohup python results/oracle_experiment.py ROOT [--seeds=3] [--first_seed=0]
+      [--lengths=20,40] [--cores=0,1] > ROOT/driver.log 2>&1 &
   python results/summarise_oracle.py ROOT
 
 Jobs, in this order of priority, for each length in turn: the MLE
 pre-training of each seed (`--mode=pretrain`; it is also the MLE row), then
 the adversarial rows of configs/text_relgan.py:OBJECTIVE,LENGTH,cpu for
-seed 0, 1, .... One job runs per entry of `--cores` (under the cpu protocol
-on one XLA:CPU thread, pinned to that core); an adversarial job starts once
-its MLE generator is cached.
+seed first_seed, ..., seeds - 1 (`--first_seed` adds seeds to an experiment
+whose earlier seeds ran elsewhere). One job runs per entry of `--cores`
+(under the cpu protocol on one XLA:CPU thread, pinned to that core); an
+adversarial job starts once its MLE generator is cached.
 Runs live in ROOT/L<length>/<objective>_seed<k> (log beside them, .failed
 with the exit code when one fails) and share ROOT/cache. A finished run is
 skipped and an interrupted one resumes, so rerunning the command continues
@@ -37,7 +38,7 @@ class Job:
   state: str = "waiting"  # waiting, running, done, failed
 
 
-def jobs_of(root: str, *, seeds: int, lengths: list[int], protocol: str,
+def jobs_of(root: str, *, seeds: range, lengths: list[int], protocol: str,
             objectives: tuple[str, ...]) -> list[Job]:
   """Per length, its pre-training jobs then its adversarial ones: the jobs
   in priority order."""
@@ -45,7 +46,7 @@ def jobs_of(root: str, *, seeds: int, lengths: list[int], protocol: str,
   jobs = []
   for length in lengths:
     pretrain, adversarial = [], []
-    for seed in range(seeds):
+    for seed in seeds:
       def command(objective: str, *flags: str) -> list[str]:
         return [sys.executable, "-m", "ppogan_jax.main",
                 f"--config=configs/text_relgan.py:{objective},{length},"
@@ -145,6 +146,7 @@ def main() -> None:
                               formatter_class=argparse.RawTextHelpFormatter)
   p.add_argument("root")
   p.add_argument("--seeds", type=int, default=3)
+  p.add_argument("--first_seed", type=int, default=0)
   p.add_argument("--lengths", default="20,40")
   p.add_argument("--cores", default="0,1",
                  help="one worker per entry, pinned to that CPU core (cpu "
@@ -153,7 +155,7 @@ def main() -> None:
   p.add_argument("--protocol", default="cpu", choices=("cpu", "paper"))
   p.add_argument("--objectives", default=",".join(OBJECTIVES))
   args = p.parse_args()
-  jobs = jobs_of(args.root, seeds=args.seeds,
+  jobs = jobs_of(args.root, seeds=range(args.first_seed, args.seeds),
                  lengths=[int(n) for n in args.lengths.split(",")],
                  protocol=args.protocol,
                  objectives=tuple(args.objectives.split(",")))

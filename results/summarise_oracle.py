@@ -1,7 +1,7 @@
 """Table 2 (synthetic oracle) from the runs of results/oracle_experiment.py.
 
   python results/summarise_oracle.py ROOT [--json=results/oracle.json]
-      [--png=results/oracle_curves.png]
+      [--png=results/oracle_curves.png] [--previous=results/oracle.json]
 
 Reads ROOT/L<length>/<objective>_seed<k>/metrics.jsonl (adversarial runs)
 and the MLE pre-training metrics of each (length, seed) from the cache,
@@ -9,7 +9,9 @@ prints per length a markdown table in the layout of the paper's Table 2
 (NLL_oracle and NLL_gen at each run's last evaluation, mean ± std over the
 seeds that finished, the steps and the wall time per run), the oracle's NLL
 of its own training data ("real data"), and writes one JSON record per row
-and seed plus the learning curves.
+and seed plus the learning curves. `--previous` keeps the records of an
+earlier --json file for the runs that ROOT lacks (same model, length and
+seed), so seeds run on different machines make one table.
 """
 import argparse
 import glob
@@ -122,7 +124,9 @@ def mean_std(values: list[float]) -> str:
   return f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
 
 
-def table(records: list[dict], length: int, real: float) -> str:
+def table(records: list[dict], length: int, real: float | None) -> str:
+  """The markdown table of one length; `real`, the oracle's NLL of its
+  training data, is known when ROOT has that length's MLE run."""
   lines = [f"| model (L={length}) | NLL_oracle | NLL_gen | seeds finished "
            "| steps | wall time per run | paper NLL_oracle |",
            "|---|---|---|---|---|---|---|"]
@@ -146,8 +150,34 @@ def table(records: list[dict], length: int, real: float) -> str:
           f"| {r['nll_gen']:.3f} | – | "
           f"{r['steps']} of {r['num_steps']}{unit} | "
           f"{r['wall_s'] / 60:.0f} min so far | {PAPER[length][model]} |")
-  lines.append(f"| real data (oracle NLL of its training sentences) | "
-               f"{real:.3f} | | | | | {PAPER[length]['real']} |")
+  if real is not None:
+    lines.append(f"| real data (oracle NLL of its training sentences) | "
+                 f"{real:.3f} | | | | | {PAPER[length]['real']} |")
+  return "\n".join(lines)
+
+
+def paired_differences(records: list[dict], length: int) -> str:
+  """PPO-GAN minus each baseline, seed by seed: the rows of one seed start
+  from the same MLE generator, so the per-seed difference removes the
+  spread of the start. Finished runs only."""
+  def finished(model):
+    return {r["seed"]: r for r in records
+            if r["length"] == length and r["model"] == model
+            and r["steps"] >= r["num_steps"]}
+
+  ppogan = finished("ppogan")
+  lines = []
+  for baseline in ("rsgan", "wgan_gp"):
+    other = finished(baseline)
+    seeds = sorted(set(ppogan) & set(other))
+    if not seeds:
+      continue
+    parts = [
+        f"{metric} " + mean_std([ppogan[s][metric] - other[s][metric]
+                                 for s in seeds])
+        for metric in ("nll_oracle", "nll_gen")]
+    lines.append(f"- PPO-GAN − {LABELS[baseline]}, paired by seed "
+                 f"({', '.join(map(str, seeds))}): {'; '.join(parts)}")
   return "\n".join(lines)
 
 
@@ -177,12 +207,19 @@ def main():
   p.add_argument("root")
   p.add_argument("--json", default="")
   p.add_argument("--png", default="")
+  p.add_argument("--previous", default="")
   args = p.parse_args()
   records = collect(args.root)
+  if args.previous:
+    records = logs.with_previous_records(
+        records, args.previous,
+        lambda r: (r["model"], r["length"], r["seed"]))
   for length in sorted({r["length"] for r in records}):
-    config = next(r["config"] for r in records
-                  if r["length"] == length and r["model"] == "mle")
-    print(table(records, length, real_data_nll(config)), "\n")
+    configs = [r["config"] for r in records
+               if r["length"] == length and "config" in r]
+    real = real_data_nll(configs[0]) if configs else None
+    print(table(records, length, real), "\n")
+    print(paired_differences(records, length), "\n")
   for r in records:
     r.pop("config", None)
   if args.json:

@@ -117,15 +117,6 @@ def _run_key(record: dict) -> tuple:
           record["dim"], json.dumps(record["options"], sort_keys=True))
 
 
-def with_previous(records: list[dict], path: str) -> list[dict]:
-  """`records` and the records of the JSON file at `path` for runs that
-  `records` lacks (same objective, seed, schedule, width and options)."""
-  with open(path) as f:
-    previous = json.load(f)
-  have = {_run_key(r) for r in records}
-  return [r for r in previous if _run_key(r) not in have] + records
-
-
 def _mean_std(values: list[float]) -> str:
   if len(values) == 1:
     return f"{values[0]:.3f}"
@@ -199,7 +190,8 @@ def main() -> None:
   print_coco(args.root)
   records = char_lm_records(args.root)
   if args.previous:
-    records = with_previous(records, args.previous)
+    records = logs.with_previous_records(records, args.previous,
+                                         _run_key)
   print_char_lm(records)
   if args.json:
     with open(args.json, "w") as f:

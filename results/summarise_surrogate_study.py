@@ -81,16 +81,6 @@ def collect(root: str) -> list[dict]:
   return runs
 
 
-def with_previous(runs: list[dict], path: str) -> list[dict]:
-  """`runs` and the records of the JSON file at `path` that `runs` lacks
-  (same task, row and seed)."""
-  with open(path) as f:
-    previous = json.load(f)
-  have = {(r["task"], r["row"], r["seed"]) for r in runs}
-  return [r for r in previous
-          if (r["task"], r["row"], r["seed"]) not in have] + runs
-
-
 def curve_mean(run: dict, metric: str) -> float:
   """The mean of `metric` over a run's evaluations: a measure of how fast it
   trains, since early evaluations count as much as the last."""
@@ -173,7 +163,8 @@ def main() -> None:
   args = p.parse_args()
   runs = collect(args.root)
   if args.previous:
-    runs = with_previous(runs, args.previous)
+    runs = logs.with_previous_records(
+        runs, args.previous, lambda r: (r["task"], r["row"], r["seed"]))
   for task in QUALITY:
     if any(r["task"] == task for r in runs):
       print(f"\n### {task}\n\n{table(runs, task)}")

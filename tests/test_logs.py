@@ -1,4 +1,5 @@
 """Progress reporting: the heartbeat of long phases and the progress line."""
+import json
 import logging
 import time
 
@@ -55,3 +56,14 @@ def test_progress_line_counts_from_the_first_timed_step():
   assert line.endswith(" d_loss=1.5")
   rate = float(line.split()[3])
   assert 0 < rate < 10 / 0.05
+
+
+def test_with_previous_records_keeps_only_the_runs_missing_here(tmp_path):
+  path = tmp_path / "earlier.json"
+  path.write_text(json.dumps([{"row": "a", "seed": 0, "value": 1.0},
+                              {"row": "a", "seed": 1, "value": 2.0}]))
+  here = [{"row": "a", "seed": 1, "value": 3.0},
+          {"row": "b", "seed": 0, "value": 4.0}]
+  merged = logs.with_previous_records(here, str(path),
+                                      lambda r: (r["row"], r["seed"]))
+  assert merged == [{"row": "a", "seed": 0, "value": 1.0}, *here]

@@ -217,15 +217,18 @@ def test_command_line_errors_are_one_line(tmp_path, flag, message):
 
 
 def test_sigterm_saves_a_checkpoint_and_the_same_command_resumes(tmp_path):
+  cache = tmp_path / "xla_cache"
   command = MAIN + [f"--workdir={tmp_path}", "--config.num_steps=100000",
                     "--config.checkpoint_every=100000",
-                    "--config.eval_every=100000", "--config.log_every=1"]
+                    "--config.eval_every=100000", "--config.log_every=1",
+                    f"--compilation_cache={cache}"]
   command += TINY_FLAGS
   proc = engine_utils.run_until_sigterm(
       command, str(tmp_path / "metrics.jsonl"), timeout=120)
   stderr = proc.stderr
   assert proc.returncode == 0, stderr
   assert "saved the checkpoint at step" in stderr
+  assert any(cache.iterdir()), "the compiled step was not cached"
   steps = checkpoint.Checkpointer(str(tmp_path / "checkpoints"), keep=3).steps()
   assert len(steps) == 1 and steps[0] >= 3
   resumed = subprocess.run(
