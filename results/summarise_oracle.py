@@ -124,6 +124,10 @@ def mean_std(values: list[float]) -> str:
   return f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
 
 
+def is_finished(record: dict) -> bool:
+  return record["steps"] >= record["num_steps"]
+
+
 def table(records: list[dict], length: int, real: float | None) -> str:
   """The markdown table of one length; `real`, the oracle's NLL of its
   training data, is known when ROOT has that length's MLE run."""
@@ -133,8 +137,8 @@ def table(records: list[dict], length: int, real: float | None) -> str:
   for model, label in LABELS.items():
     rows = [r for r in records if r["length"] == length
             and r["model"] == model]
-    done = [r for r in rows if r["steps"] >= r["num_steps"]]
-    partial = [r for r in rows if r["steps"] < r["num_steps"]]
+    done = [r for r in rows if is_finished(r)]
+    partial = [r for r in rows if not is_finished(r)]
     unit = " epochs" if model == "mle" else ""
     if done:
       wall = statistics.mean(r["wall_s"] for r in done) / 60
@@ -163,7 +167,7 @@ def paired_differences(records: list[dict], length: int) -> str:
   def finished(model):
     return {r["seed"]: r for r in records
             if r["length"] == length and r["model"] == model
-            and r["steps"] >= r["num_steps"]}
+            and is_finished(r)}
 
   ppogan = finished("ppogan")
   lines = []

@@ -1,4 +1,5 @@
-"""Progress reporting: the heartbeat of long phases and the progress line."""
+"""Progress reporting (the heartbeat of long phases, the progress line) and
+the merging of earlier result records."""
 import json
 import logging
 import time
