@@ -98,7 +98,7 @@ def main():
       "~/.cache/ppogan-ref/src/unsupervised_text_generation"))
   p.add_argument("--ref_malloc", default="default",
                  help="comma list of: default, tuned")
-  args = p.parse_args()
+  args = harness.parse(p)
   workloads = args.workloads.split(",")
   reference = {}
   why_not = missing_reference(args)

@@ -34,7 +34,7 @@ def main():
                  choices=["cifar10_resnet_ppogan", "digits_dcgan"])
   p.add_argument("--conv_impls", default="",
                  help="DCGAN only: comma-separated model.conv_impl values")
-  args = p.parse_args()
+  args = harness.parse(p)
   results = []
   with tfds.testing.mock_data(num_examples=256):
     for objective in args.objectives.split(","):

@@ -62,7 +62,7 @@ def main():
   p.add_argument("--set", action="append", default=[],
                  help="config override FIELD=VALUE (Python literal), "
                  "repeatable, e.g. model.dis_embed_dim=8")
-  args = p.parse_args()
+  args = harness.parse(p)
   results = []
   for workload in args.workloads.split(","):
     results.append(run_workload(

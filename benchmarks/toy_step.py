@@ -15,7 +15,7 @@ from ppogan_jax import parallel  # noqa: E402
 def main():
   p = harness.parser(__doc__)
   p.add_argument("--objectives", default="wgan_gp,ppogan")
-  args = p.parse_args()
+  args = harness.parse(p)
   results = []
   for objective in args.objectives.split(","):
     config = harness.load_config("toy_8gaussians", objective)

@@ -74,6 +74,12 @@ ROWS: dict[str, dict[str, object]] = {
 SLOW_CLASSIFIER = {"optimizer.classifier.learning_rate": 2e-5}
 ROWS.update({f"{row}_slow_classifier": {**ROWS[row], **SLOW_CLASSIFIER}
              for row in ("clip_only_n5_fake_mean", "ppogan_n5_fake_mean")})
+# The clip range of the default clip_only: ε = 0.2 is the row above.
+EPSILONS = {"eps005": 0.05, "eps01": 0.1, "eps04": 0.4}
+ROWS.update({f"clip_only_n5_fake_mean_{name}": {
+    **ROWS["clip_only_n5_fake_mean"], "epsilon": epsilon}
+             for name, epsilon in EPSILONS.items()})
+ROWS["clip_only_fake_mean"] = {**ROWS["clip_only_n5_fake_mean"], "n_gen": 1}
 ROW_GROUPS = {
     "digits": ["wgan_gp", "reweight_only", "clip_only_n5_fake_mean",
                "ppogan_n5_fake_mean"],
@@ -82,6 +88,8 @@ ROW_GROUPS = {
     "full_width": ["clip_only_n5_fake_mean", "ppogan_n5_fake_mean"],
     "slow_classifier": ["clip_only_n5_fake_mean_slow_classifier",
                         "ppogan_n5_fake_mean_slow_classifier"],
+    "epsilon": ["clip_only_fake_mean"] + [
+        f"clip_only_n5_fake_mean_{name}" for name in EPSILONS],
     "main": ["wgan_gp", "wgan_gp_n5", "reweight_only", "clip_only_previous",
              "clip_only_n5", "ppogan_previous", "ppogan_n5"],
     "ablation": ["clip_only_both_phase_start_n5", "clip_only_previous_n5",
