@@ -1,10 +1,13 @@
-"""The oracle-text workloads, ours and the public PyTorch code's, in one run.
+"""The oracle-text or CIFAR workloads, ours and the public PyTorch code's, in
+one run.
 
   python benchmarks/compare_reference.py --ref_driver=PATH/ref_text_bench.py \
       [--ref_python=~/.cache/ppogan-ref/venv/bin/python] \
       [--ref_src=~/.cache/ppogan-ref/src/unsupervised_text_generation] \
       [--workloads=public,mle,paper] [--length=20] [--repeats=3] \
       [--ref_malloc=default,tuned] [--json=OUT.json]
+  python benchmarks/compare_reference.py --task=cifar [--batch_size=32] \
+      [--conv_impls=xla,gemm_weight_grad] [--repeats=3] [--json=OUT.json]
 
 CPU speed differs between machines as much as between implementations, so a
 speed claim is a ratio measured side by side. This script times the public
@@ -24,6 +27,13 @@ the reference side is skipped, with a message saying which, and only our side
 runs. `--ref_malloc=tuned` runs the reference with glibc's mmap threshold
 pinned (MALLOC_MMAP_MAX_=0, MALLOC_TRIM_THRESHOLD_=10^11), which saves it
 about a fifth of its time; `default,tuned` times both.
+
+`--task=cifar` compares one iteration of PPO-GAN's CIFAR-10 schedule (5
+critic steps, 5 × (C + G), ResNet G 256 / critic and C 332 wide, batch
+`--batch_size`): the reference's cifar10/main.py through
+benchmarks/ref_cifar_bench.py (the default driver; `--ref_src` defaults to
+~/.cache/ppogan-ref/src/cifar10) against benchmarks/image_step.py's
+iteration, once per `--conv_impls` value (the ResNet's model.conv_impl).
 """
 import json
 import os
@@ -33,9 +43,16 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import harness  # noqa: E402
+import image_step  # noqa: E402
 import text_step  # noqa: E402
 
 REFERENCE_WORKLOADS = {"mle": "mle", "public": "public"}
+REFERENCE_DEFAULTS = {  # task: (--ref_driver, --ref_src)
+    "text": ("", "~/.cache/ppogan-ref/src/unsupervised_text_generation"),
+    "cifar": (os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                           "ref_cifar_bench.py"),
+              "~/.cache/ppogan-ref/src/cifar10"),
+}
 TUNED_MALLOC = {"MALLOC_MMAP_MAX_": "0",
                 "MALLOC_TRIM_THRESHOLD_": "100000000000"}
 
@@ -55,12 +72,14 @@ def missing_reference(args) -> str:
 def time_reference(args, workloads: list[str], malloc: str) -> dict[str, dict]:
   """Runs the reference driver once for `workloads`; {workload name: JSON}."""
   env = dict(os.environ, **(TUNED_MALLOC if malloc == "tuned" else {}))
+  size = (f"--length={args.length}" if args.task == "text"
+          else f"--batch_size={args.batch_size}")
   command = [os.path.expanduser(args.ref_python),
              os.path.expanduser(args.ref_driver),
              f"--ref={os.path.expanduser(args.ref_src)}",
              f"--workloads={','.join(workloads)}",
-             f"--length={args.length}", f"--repeats={args.repeats}",
-             f"--threads={os.cpu_count()}"]
+             size, f"--repeats={args.repeats}",
+             f"--threads={len(os.sched_getaffinity(0))}"]
   print("reference:", " ".join(command), f"(malloc {malloc})", flush=True)
   out = subprocess.run(command, env=env, check=True, text=True,
                        stdout=subprocess.PIPE).stdout
@@ -71,14 +90,16 @@ def time_reference(args, workloads: list[str], malloc: str) -> dict[str, dict]:
 
 def comparison_table(ours: list[dict], reference: dict[str, dict[str, dict]]
                      ) -> list[dict]:
-  """One row per (our workload, reference malloc setting) with the ratio."""
+  """One row per (our workload, reference malloc setting) with the ratio.
+  Our workload is paired with the reference's of the same name, or of the
+  name in its "reference_workload"."""
   rows = []
   for result in ours:
     name = result["workload"]
     row = {"workload": name, "ours_median_ms": result["median_ms"],
            "ours_compile_s": result["compile_s"]}
     for malloc, by_name in reference.items():
-      ref = by_name.get(name)
+      ref = by_name.get(result.get("reference_workload", name))
       row[f"reference_{malloc}_median_ms"] = ref["median_ms"] if ref else None
       row[f"ratio_{malloc}"] = (round(ref["median_ms"] / result["median_ms"],
                                       2) if ref else None)
@@ -86,34 +107,60 @@ def comparison_table(ours: list[dict], reference: dict[str, dict[str, dict]]
   return rows
 
 
+def time_ours(args) -> list[dict]:
+  """Our side: text_step's workloads, or the CIFAR iteration per conv_impl
+  (paired with the reference's cifar_iteration_B<B>)."""
+  ours = []
+  if args.task == "text":
+    for workload in args.workloads.split(","):
+      ours.append(text_step.run_workload(workload, length=args.length,
+                                         repeats=args.repeats))
+      print(ours[-1], flush=True)
+    return ours
+  for conv_impl in args.conv_impls.split(","):
+    ours.append({**image_step.run_workload(
+        "cifar10_resnet_ppogan", "ppogan", args.batch_size, conv_impl,
+        args.repeats), "reference_workload": f"cifar_iteration_B"
+                                             f"{args.batch_size}"})
+    print(ours[-1], flush=True)
+  return ours
+
+
 def main():
   p = harness.parser(__doc__)
   p.set_defaults(repeats=3)
-  p.add_argument("--workloads", default="public,mle,paper")
-  p.add_argument("--length", type=int, default=20)
-  p.add_argument("--ref_driver", default="")
+  p.add_argument("--task", default="text", choices=sorted(REFERENCE_DEFAULTS))
+  p.add_argument("--workloads", default="public,mle,paper",
+                 help="text only")
+  p.add_argument("--length", type=int, default=20, help="text only")
+  p.add_argument("--batch_size", type=int, default=32, help="cifar only")
+  p.add_argument("--conv_impls", default="xla,gemm_weight_grad",
+                 help="cifar only: our ResNet's model.conv_impl values")
+  p.add_argument("--ref_driver", default=None,
+                 help="default: none for text, ref_cifar_bench.py for cifar")
   p.add_argument("--ref_python",
                  default="~/.cache/ppogan-ref/venv/bin/python")
-  p.add_argument("--ref_src", default=(
-      "~/.cache/ppogan-ref/src/unsupervised_text_generation"))
+  p.add_argument("--ref_src", default=None,
+                 help="default: the task's folder in ~/.cache/ppogan-ref/src")
   p.add_argument("--ref_malloc", default="default",
                  help="comma list of: default, tuned")
   args = harness.parse(p)
-  workloads = args.workloads.split(",")
+  default_driver, default_src = REFERENCE_DEFAULTS[args.task]
+  if args.ref_driver is None:
+    args.ref_driver = default_driver
+  if args.ref_src is None:
+    args.ref_src = default_src
   reference = {}
   why_not = missing_reference(args)
   if why_not:
     print(f"reference side skipped: {why_not}", flush=True)
   else:
-    shared = [REFERENCE_WORKLOADS[w] for w in workloads
-              if w in REFERENCE_WORKLOADS]
+    shared = (["iteration"] if args.task == "cifar" else
+              [REFERENCE_WORKLOADS[w] for w in args.workloads.split(",")
+               if w in REFERENCE_WORKLOADS])
     for malloc in args.ref_malloc.split(","):
       reference[malloc] = time_reference(args, shared, malloc)
-  ours = []
-  for workload in workloads:
-    ours.append(text_step.run_workload(workload, length=args.length,
-                                       repeats=args.repeats))
-    print(ours[-1], flush=True)
+  ours = time_ours(args)
   rows = comparison_table(ours, reference)
   harness.report(rows, "")
   if args.json:

@@ -5,7 +5,10 @@
   python benchmarks/image_step.py --config=digits_dcgan --batch_sizes=64 \
       --conv_impls=xla,matmul                              # DCGAN, 16×16
 
-With --config=digits_dcgan the data are scikit-learn's bundled digits and
+  python benchmarks/image_step.py --batch_sizes=32 \
+      --conv_impls=xla,gemm_weight_grad                    # ResNet convs
+
+With --config=digits_dcgan the data are scikit-learn's bundled digits.
 --conv_impls compares the library convolutions with the matrix-product ones
 (ppogan_jax/models/matmul_conv.py).
 
@@ -26,6 +29,23 @@ import harness  # noqa: E402
 from ppogan_jax import parallel  # noqa: E402
 
 
+def run_workload(config_name: str, objective: str, batch_size: int,
+                 conv_impl: str = "", repeats: int = 10) -> dict:
+  """Times one iteration of configs/`config_name`.py:`objective` at
+  `batch_size` (with model.conv_impl=`conv_impl` unless empty) on mock
+  CIFAR-shaped data; returns harness's report dict."""
+  config = harness.load_config(config_name, objective)
+  config.batch_size = batch_size
+  config.data.cache_dir = "/tmp/ppogan_jax_benchmark_cache"
+  if conv_impl:
+    config.model.conv_impl = conv_impl
+  name = (f"{config_name}_{objective}_{config.n_critic}d{config.n_gen}g"
+          f"_B{batch_size}{'_' + conv_impl if conv_impl else ''}"
+          f"_{parallel.make_mesh().size}dev")
+  with tfds.testing.mock_data(num_examples=256):
+    return harness.train_step_benchmark(config, name, repeats)
+
+
 def main():
   p = harness.parser(__doc__)
   p.add_argument("--objectives", default="ppogan")
@@ -33,25 +53,16 @@ def main():
   p.add_argument("--config", default="cifar10_resnet_ppogan",
                  choices=["cifar10_resnet_ppogan", "digits_dcgan"])
   p.add_argument("--conv_impls", default="",
-                 help="DCGAN only: comma-separated model.conv_impl values")
+                 help="comma-separated model.conv_impl values (DCGAN: xla, "
+                      "matmul; ResNet: also gemm_weight_grad, auto)")
   args = harness.parse(p)
   results = []
-  with tfds.testing.mock_data(num_examples=256):
-    for objective in args.objectives.split(","):
-      for batch_size in map(int, args.batch_sizes.split(",")):
-        for conv_impl in args.conv_impls.split(","):
-          config = harness.load_config(args.config, objective)
-          config.batch_size = batch_size
-          config.data.cache_dir = "/tmp/ppogan_jax_benchmark_cache"
-          if conv_impl:
-            config.model.conv_impl = conv_impl
-          name = (f"{args.config}_{objective}_{config.n_critic}d"
-                  f"{config.n_gen}g_B{batch_size}"
-                  f"{'_' + conv_impl if conv_impl else ''}"
-                  f"_{parallel.make_mesh().size}dev")
-          results.append(harness.train_step_benchmark(config, name,
-                                                      args.repeats))
-          print(results[-1], flush=True)
+  for objective in args.objectives.split(","):
+    for batch_size in map(int, args.batch_sizes.split(",")):
+      for conv_impl in args.conv_impls.split(","):
+        results.append(run_workload(args.config, objective, batch_size,
+                                    conv_impl, args.repeats))
+        print(results[-1], flush=True)
   harness.report(results, args.json)
 
 

@@ -7,7 +7,9 @@ batch; λ_GP = 5 and the CT-GAN consistency term (weight 2, critic dropout
 0.2/0.5/0.5) in every row; ε = 0.4; Adam β = (0, 0.9); critic lr 1e-4,
 generator and classifier lr 2e-5 (1e-4 / 5), classifier gradients clipped to
 global norm 0.5; linear lr decay to 0 over the run. G width 256, critic and
-C width 332, z ∈ R^128. The reference decays over ≈459k outer iterations, so
+C width 332, z ∈ R^128. model.conv_impl='auto' computes the convolutions'
+weight gradients as matrix products on CPU (ppogan_jax/models/matmul_conv.py;
+same maps and parameters) and uses the library convolutions elsewhere. The reference decays over ≈459k outer iterations, so
 its lr stays ≈ constant over a run of this length.
 
 Other rows, by the argument:
@@ -52,7 +54,7 @@ def get_config(objective: str = "ppogan"):
   c.model = dict(
       architecture="resnet", latent_dim=128, generator_width=256,
       critic_width=332, critic_dropout=(0.2, 0.5, 0.5),
-      classifier="resnet_bn", classifier_width=332)
+      classifier="resnet_bn", classifier_width=332, conv_impl="auto")
   c.batch_size = 32
   c.num_steps = 100_000
   c.gp_weight = 5.0

@@ -212,6 +212,10 @@ def _check_image_models(m: ml_collections.ConfigDict) -> tuple[float, ...]:
     if m.classifier != "resnet_bn":
       raise ConfigError(f"config.model.classifier={m.classifier!r}: choose "
                         "'resnet_bn'")
+    if m.conv_impl not in ("auto",) + matmul_conv.STRIDE_ONE_IMPLEMENTATIONS:
+      raise ConfigError(f"config.model.conv_impl={m.conv_impl!r}: choose "
+                        "'auto' or one of "
+                        f"{matmul_conv.STRIDE_ONE_IMPLEMENTATIONS}")
     return tuple(m.critic_dropout)
   raise ConfigError(f"config.model.architecture={m.architecture!r}: choose "
                     f"one of {IMAGE_ARCHITECTURES}")

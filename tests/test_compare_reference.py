@@ -65,3 +65,40 @@ def test_without_a_reference_it_says_so_and_times_ours(
   assert report["reference"] == {}
   assert [r["workload"] for r in report["comparison"]] == [
       "mle_L20", "public_L20"]
+
+
+def test_cifar_pairs_every_conv_impl_with_the_reference_iteration(
+    tmp_path, monkeypatch):
+  """--task=cifar: the driver gets --batch_size (not --length), and each of
+  our conv_impl rows is divided into the reference's cifar_iteration_B<B>."""
+  script = _script()
+  driver = tmp_path / "driver.py"
+  driver.write_text(
+      "import json, sys\n"
+      "args = dict(a[2:].split('=', 1) for a in sys.argv[1:])\n"
+      "assert 'length' not in args, args\n"
+      "print(json.dumps({'workload': 'cifar_iteration_B' + args['batch_size'],"
+      " 'median_ms': 3000.0, 'workloads': args['workloads']}))\n")
+  timed = []
+
+  def run_workload(config_name, objective, batch_size, conv_impl, repeats):
+    timed.append((config_name, objective, batch_size, conv_impl, repeats))
+    return _ours(f"cifar_{conv_impl}", {"xla": 2000.0, "gemm": 1000.0}[
+        conv_impl])
+
+  monkeypatch.setattr(script.image_step, "run_workload", run_workload)
+  out = tmp_path / "cmp.json"
+  monkeypatch.setattr(sys, "argv", [
+      "compare_reference.py", "--task=cifar", "--batch_size=4",
+      "--conv_impls=xla,gemm", "--repeats=1", f"--json={out}",
+      f"--ref_driver={driver}", f"--ref_python={sys.executable}",
+      f"--ref_src={tmp_path}"])
+  script.main()
+  assert timed == [("cifar10_resnet_ppogan", "ppogan", 4, "xla", 1),
+                   ("cifar10_resnet_ppogan", "ppogan", 4, "gemm", 1)]
+  report = json.loads(out.read_text())
+  assert report["reference"]["default"]["cifar_iteration_B4"][
+      "workloads"] == "iteration"
+  assert [(r["workload"], r["ratio_default"])
+          for r in report["comparison"]] == [("cifar_xla", 1.5),
+                                             ("cifar_gemm", 3.0)]

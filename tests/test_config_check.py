@@ -63,3 +63,17 @@ def test_every_shipped_config_passes(tmp_path):
     if "cache_dir" in config.data:
       config.data.cache_dir = str(tmp_path / "cache")
     config_check.check_config(config)
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("cifar10_resnet_ppogan", "matmul_fast",
+     "conv_impl='matmul_fast': choose 'auto' or one of .*gemm_weight_grad"),
+    ("digits_dcgan", "gemm_weight_grad",
+     r"conv_impl='gemm_weight_grad': choose one of \('xla', 'matmul'\)"),
+])
+def test_convolution_implementation_is_checked_per_architecture(
+    name, value, message):
+  config = engine_utils.load_config(name, "ppogan")
+  config.model.conv_impl = value
+  with pytest.raises(ConfigError, match=message):
+    config_check.check_config(config)

@@ -45,6 +45,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from ppogan_jax.models import matmul_conv
+
 xavier_uniform = nn.initializers.xavier_uniform()
 kaiming_uniform_fan_in = nn.initializers.variance_scaling(
     2.0, "fan_in", "uniform")
@@ -64,11 +66,12 @@ def torch_bias_init(fan_in: int) -> nn.initializers.Initializer:
   return init
 
 
-def _conv(x: chex.Array, features: int, kernel: int, init, name: str
-          ) -> chex.Array:
+def _conv(x: chex.Array, features: int, kernel: int, init, name: str,
+          conv_impl: str) -> chex.Array:
   fan_in = x.shape[-1] * kernel * kernel
-  return nn.Conv(features, (kernel, kernel), padding="SAME", kernel_init=init,
-                 bias_init=torch_bias_init(fan_in), name=name)(x)
+  conv = matmul_conv.stride_one_conv_layer(conv_impl)
+  return conv(features, (kernel, kernel), padding="SAME", kernel_init=init,
+              bias_init=torch_bias_init(fan_in), name=name)(x)
 
 
 def _dense(x: chex.Array, features: int, init, name: str) -> chex.Array:
@@ -94,14 +97,16 @@ class ResBlockUp(nn.Module):
   """G's block: BN-ReLU-up-conv-BN-ReLU-conv + nearest-upsampled shortcut."""
 
   features: int
+  conv_impl: str = "xla"
 
   @nn.compact
   def __call__(self, x: chex.Array, *, train: bool) -> chex.Array:
     h = nn.relu(_batch_norm(train, "bn_0")(x))
     h = _conv(upsample_nearest(h), self.features, 3, kaiming_uniform_fan_in,
-              "conv_0")
+              "conv_0", self.conv_impl)
     h = nn.relu(_batch_norm(train, "bn_1")(h))
-    h = _conv(h, self.features, 3, kaiming_uniform_fan_in, "conv_1")
+    h = _conv(h, self.features, 3, kaiming_uniform_fan_in, "conv_1",
+              self.conv_impl)
     return h + upsample_nearest(x)
 
 
@@ -113,11 +118,15 @@ class ResNetGenerator(nn.Module):
     image_size: S, a power of two ≥ 8 (32 for CIFAR-10: 3 up-blocks).
     channels: C.
     width: W_G, channels of every block (G_SIZE = 256).
+    conv_impl: the convolutions, one of
+      `matmul_conv.STRIDE_ONE_IMPLEMENTATIONS` (same parameters and maps;
+      'gemm_weight_grad' is the fastest on XLA:CPU, 'xla' on accelerators).
   """
 
   image_size: int = 32
   channels: int = 3
   width: int = 256
+  conv_impl: str = "xla"
 
   @nn.compact
   def __call__(self, z: chex.Array, *, train: bool = True) -> chex.Array:
@@ -126,9 +135,11 @@ class ResNetGenerator(nn.Module):
     h = _dense(z, 4 * 4 * self.width, xavier_uniform, "project")
     h = h.reshape(z.shape[0], 4, 4, self.width)
     for i in range(n):
-      h = ResBlockUp(self.width, name=f"block_{i}")(h, train=train)
+      h = ResBlockUp(self.width, self.conv_impl, name=f"block_{i}")(
+          h, train=train)
     h = nn.relu(_batch_norm(train, "head_bn")(h))
-    return jnp.tanh(_conv(h, self.channels, 3, head_init, "head_conv"))
+    return jnp.tanh(_conv(h, self.channels, 3, head_init, "head_conv",
+                          self.conv_impl))
 
 
 def _num_up_blocks(image_size: int) -> int:
@@ -142,13 +153,16 @@ class FirstResBlock(nn.Module):
   """Main Conv-ReLU-Conv-avgpool; shortcut avgpool-Conv1×1."""
 
   features: int
+  conv_impl: str = "xla"
 
   @nn.compact
   def __call__(self, x: chex.Array) -> chex.Array:
-    h = _conv(x, self.features, 3, kaiming_uniform_fan_out, "conv_0")
-    h = _conv(nn.relu(h), self.features, 3, kaiming_uniform_fan_out, "conv_1")
+    h = _conv(x, self.features, 3, kaiming_uniform_fan_out, "conv_0",
+              self.conv_impl)
+    h = _conv(nn.relu(h), self.features, 3, kaiming_uniform_fan_out, "conv_1",
+              self.conv_impl)
     shortcut = _conv(avg_pool_2(x), self.features, 1, xavier_uniform,
-                     "shortcut")
+                     "shortcut", self.conv_impl)
     return avg_pool_2(h) + shortcut
 
 
@@ -159,6 +173,7 @@ class ResBlockDown(nn.Module):
   features: int
   downsample: bool
   batch_norm: bool = False
+  conv_impl: str = "xla"
 
   @nn.compact
   def __call__(self, x: chex.Array, *, train: bool) -> chex.Array:
@@ -167,11 +182,14 @@ class ResBlockDown(nn.Module):
         h = _batch_norm(train, f"bn_{i}")(h)
       return nn.relu(h)
 
-    h = _conv(pre(x, 0), self.features, 3, kaiming_uniform_fan_out, "conv_0")
-    h = _conv(pre(h, 1), self.features, 3, kaiming_uniform_fan_out, "conv_1")
+    h = _conv(pre(x, 0), self.features, 3, kaiming_uniform_fan_out, "conv_0",
+              self.conv_impl)
+    h = _conv(pre(h, 1), self.features, 3, kaiming_uniform_fan_out, "conv_1",
+              self.conv_impl)
     if not self.downsample:
       return h + x
-    shortcut = _conv(x, self.features, 1, xavier_uniform, "shortcut")
+    shortcut = _conv(x, self.features, 1, xavier_uniform, "shortcut",
+                     self.conv_impl)
     return avg_pool_2(h) + avg_pool_2(shortcut)
 
 
@@ -184,11 +202,13 @@ class ResNetCritic(nn.Module):
       ((0.2, 0.5, 0.5) for the critic, zeros for C).
     batch_norm: BN before each ReLU of blocks 2–4 (the classifier C only:
       the gradient penalty needs a critic without cross-example coupling).
+    conv_impl: as in `ResNetGenerator`.
   """
 
   width: int = 332
   dropout_rates: Sequence[float] = (0.2, 0.5, 0.5)
   batch_norm: bool = False
+  conv_impl: str = "xla"
 
   @nn.compact
   def __call__(self, x: chex.Array, *, train: bool = True,
@@ -200,19 +220,20 @@ class ResNetCritic(nn.Module):
     if len(self.dropout_rates) != 3:
       raise ValueError(f"dropout_rates={self.dropout_rates!r}: expected 3 "
                        "rates (after blocks 2, 3 and 4)")
-    h = FirstResBlock(self.width, name="block_0")(x)
+    h = FirstResBlock(self.width, self.conv_impl, name="block_0")(x)
     for i, rate in enumerate(self.dropout_rates, start=1):
       h = ResBlockDown(self.width, downsample=i == 1,
-                       batch_norm=self.batch_norm, name=f"block_{i}")(
-                           h, train=train)
+                       batch_norm=self.batch_norm, conv_impl=self.conv_impl,
+                       name=f"block_{i}")(h, train=train)
       h = nn.Dropout(rate, deterministic=not train)(h)
     features = jnp.mean(nn.relu(h), axis=(1, 2))
     score = jnp.squeeze(_dense(features, 1, xavier_uniform, "output"), axis=-1)
     return (score, features) if return_features else score
 
 
-def resnet_classifier(width: int = 332) -> ResNetCritic:
+def resnet_classifier(width: int = 332, conv_impl: str = "xla"
+                      ) -> ResNetCritic:
   """The PPO classifier C of the CIFAR code: the critic's trunk with BN in
   blocks 2–4 and no dropout (docs/reference_code.md §2.1)."""
   return ResNetCritic(width=width, dropout_rates=(0.0, 0.0, 0.0),
-                      batch_norm=True)
+                      batch_norm=True, conv_impl=conv_impl)

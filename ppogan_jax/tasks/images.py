@@ -60,6 +60,7 @@ from ppogan_jax.metrics import images as image_metrics
 from ppogan_jax.models import dcgan
 from ppogan_jax.models import inception as inception_lib
 from ppogan_jax.models import latent
+from ppogan_jax.models import matmul_conv
 from ppogan_jax.models import resnet
 from ppogan_jax.tasks import Task
 
@@ -251,12 +252,14 @@ def _models(config: ml_collections.ConfigDict, channels: int, image_size: int):
                                  dropout_rate=m.critic_dropout, **critic_args),
         dcgan.DCGANDiscriminator(norm=m.classifier_norm, **critic_args),
     )
+  conv_impl = matmul_conv.resolve_stride_one(m.conv_impl)
   return (
       resnet.ResNetGenerator(image_size=image_size, channels=channels,
-                             width=m.generator_width),
+                             width=m.generator_width, conv_impl=conv_impl),
       resnet.ResNetCritic(width=m.critic_width,
-                          dropout_rates=tuple(m.critic_dropout)),
-      resnet.resnet_classifier(width=m.classifier_width),
+                          dropout_rates=tuple(m.critic_dropout),
+                          conv_impl=conv_impl),
+      resnet.resnet_classifier(width=m.classifier_width, conv_impl=conv_impl),
   )
 
 
