@@ -1,6 +1,7 @@
 """Tables and the Figure 3 plot of results/images_experiment.py's runs.
 
-  python results/summarise_images.py ROOT --png=results/images_figure3.png
+  python results/summarise_images.py ROOT --png=results/images_figure3.png \
+      --json=results/images.json
 
 Prints (markdown) the toy table (mean ± std over seeds of the last
 evaluation), the digits Figure 3 table (final classifier IS/FID) and the
@@ -62,6 +63,31 @@ def final_table(part_dir: str, metrics: tuple[str, ...]) -> None:
           + " | ".join(cells) + f" | {np.mean(walls):.0f} |")
 
 
+def run_records(part_dir: str, part: str) -> list[dict]:
+  """One record per finished run of a toy or figure3 part: part, objective,
+  seed, n_gen, step and metrics of the last evaluation, the evaluation
+  curve, and the training loop's wall seconds."""
+  records = []
+  for name, workdirs in group_runs(part_dir).items():
+    for workdir in workdirs:
+      evals = evaluations(workdir)
+      if not evals:
+        continue
+      with open(os.path.join(workdir, "config.json")) as f:
+        config = json.load(f)
+      records.append({
+          "part": part, "objective": name, "seed": config["seed"],
+          "n_gen": config["n_gen"], "step": evals[-1]["step"],
+          "metrics": {k[len("eval/"):]: v for k, v in evals[-1].items()
+                      if k.startswith("eval/")},
+          "curve": [{"step": r["step"], **{k[len("eval/"):]: v
+                                           for k, v in r.items()
+                                           if k.startswith("eval/")}}
+                    for r in evals],
+          "wall_s": logs.compute_seconds(logs.read_metrics(workdir))})
+  return records
+
+
 def figure3_plot(part_dir: str, png: str) -> None:
   import matplotlib
   matplotlib.use("Agg")
@@ -77,7 +103,7 @@ def figure3_plot(part_dir: str, png: str) -> None:
     values = np.array([[v for _, v in c[:length]] for c in curves])
     ax.plot(steps, values.mean(0), marker="o", label=f"{name} ({len(curves)})")
     ax.fill_between(steps, values.min(0), values.max(0), alpha=0.2)
-  ax.set_xlabel("generator iteration")
+  ax.set_xlabel("outer iteration (5 critic steps, then n_gen generator steps)")
   ax.set_ylabel("classifier IS (digits)")
   ax.legend()
   fig.tight_layout()
@@ -145,18 +171,27 @@ def main() -> None:
   p.add_argument("root")
   p.add_argument("--png", default="")
   p.add_argument("--is_collapse", type=float, default=2.0)
+  p.add_argument("--json", default="",
+                 help="write the toy and figure3 runs' records here")
   args = p.parse_args()
+  records = []
   toy = os.path.join(args.root, "toy")
   if os.path.isdir(toy):
     print("## toy\n")
     final_table(toy, ("sliced_wasserstein", "modes_covered",
                       "high_quality_fraction"))
+    records += run_records(toy, "toy")
   figure3 = os.path.join(args.root, "figure3")
   if os.path.isdir(figure3):
     print("\n## figure3\n")
     final_table(figure3, ("classifier_is", "classifier_fid"))
+    records += run_records(figure3, "figure3")
     if args.png:
       figure3_plot(figure3, args.png)
+  if args.json:
+    with open(args.json, "w") as f:
+      json.dump(records, f, indent=1)
+    print(f"\nwrote {len(records)} records to {args.json}")
   table = os.path.join(args.root, "table5")
   if os.path.isdir(table):
     print("\n## table5")
