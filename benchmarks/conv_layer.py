@@ -26,8 +26,7 @@ import harness  # noqa: E402
 from ppogan_jax.models import matmul_conv  # noqa: E402
 
 CONVOLUTIONS = {
-    "xla": lambda x, k: jax.lax.conv_general_dilated(
-        x, k, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")),
+    "xla": matmul_conv.library_conv2d,
     "matmul": lambda x, k: matmul_conv.conv2d(x, k, 1),
     "gemm_weight_grad": matmul_conv.conv2d_gemm_weight_grad,
 }

@@ -99,6 +99,12 @@ def conv2d_gemm_weight_grad(x: chex.Array, kernel: chex.Array) -> chex.Array:
   Returns:
     [B, H, W, Co].
   """
+  return library_conv2d(x, kernel)
+
+
+def library_conv2d(x: chex.Array, kernel: chex.Array) -> chex.Array:
+  """Stride-1 'SAME' `lax.conv_general_dilated` in NHWC/HWIO ([B, H, W, Ci],
+  [kh, kw, Ci, Co] → [B, H, W, Co]): what `nn.Conv` computes."""
   return lax.conv_general_dilated(x, kernel, (1, 1), "SAME",
                                   dimension_numbers=("NHWC", "HWIO", "NHWC"))
 
