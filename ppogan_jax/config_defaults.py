@@ -77,6 +77,7 @@ def base_config() -> ml_collections.ConfigDict:
   c.surrogate = surrogate_options()  # how Eq. 5-6 are computed (above).
   c.generator_ema_decay = 0.0  # EMA of G's weights for evaluation (0: off).
   c.optimizer = same_optimizer(1e-4)  # per network: generator, critic, C.
+  c.unroll_inner_loops = True  # False: rolled scans (step.py), compile once.
   c.compute_dtype = "float32"  # networks' dtype; 'bfloat16' keeps params f32.
   c.log_every = 100  # steps between metric rows (TensorBoard + JSONL).
   c.eval_every = 1000  # steps between evaluations and sample dumps.
