@@ -5,7 +5,7 @@ one run.
       [--ref_python=~/.cache/ppogan-ref/venv/bin/python] \
       [--ref_src=~/.cache/ppogan-ref/src/unsupervised_text_generation] \
       [--workloads=public,mle,paper] [--length=20] [--repeats=3] \
-      [--ref_malloc=default,tuned] [--json=OUT.json]
+      [--ref_malloc=default,tuned] [--set=FIELD=VALUE ...] [--json=OUT.json]
   python benchmarks/compare_reference.py --task=cifar [--batch_size=32] \
       [--conv_impls=xla,gemm_weight_grad] [--repeats=3] [--json=OUT.json]
 
@@ -114,6 +114,7 @@ def time_ours(args) -> list[dict]:
   if args.task == "text":
     for workload in args.workloads.split(","):
       ours.append(text_step.run_workload(workload, length=args.length,
+                                         overrides=args.set,
                                          repeats=args.repeats))
       print(ours[-1], flush=True)
     return ours
@@ -144,6 +145,9 @@ def main():
                  help="default: the task's folder in ~/.cache/ppogan-ref/src")
   p.add_argument("--ref_malloc", default="default",
                  help="comma list of: default, tuned")
+  p.add_argument("--set", action="append", default=[],
+                 help="text only: an override FIELD=VALUE (Python literal) "
+                 "of our config, as in text_step.py, repeatable")
   args = harness.parse(p)
   default_driver, default_src = REFERENCE_DEFAULTS[args.task]
   if args.ref_driver is None:

@@ -54,6 +54,13 @@ adversarial phase 1000 iterations with the learning-rate decay over 1000
 and the Gumbel horizon scaled by 1000/3000, so that β passes through the
 same values as over the paper's 3000 iterations; evaluation every 200.
 
+`--config.model.max_pool_second_order=winning_window` computes the
+gradient penalty's second derivative of the critic's max-over-time with the
+winning windows' custom gradient instead of autodiff's: the same values and
+first derivatives, the second derivative equal to rounding, and a faster
+critic step on CPU (benchmarks/NOTES.md). The default stays 'autodiff', the
+arithmetic the results in results/oracle.md were trained with.
+
 All adversarial variants with the same data/model/pretrain/seed fields
 share one cached MLE generator (in data.cache_dir; `--mode=pretrain` makes
 it alone).
@@ -87,7 +94,7 @@ def get_config(arg: str = "ppogan"):
   c.model = ml_collections.ConfigDict(dict(
       embed_dim=32, mem_slots=1, num_heads=2, head_size=256,
       dis_embed_dim=64, num_representations=64, filter_sizes=(2, 3, 4, 5),
-      num_filters=300, dis_dropout=0.25))
+      num_filters=300, dis_dropout=0.25, max_pool_second_order="autodiff"))
   c.temperature = ml_collections.ConfigDict(dict(
       maximum=100.0, schedule="exp", horizon=5000))
   c.pretrain = ml_collections.ConfigDict(dict(

@@ -149,6 +149,10 @@ def _check_relgan_text(config: ml_collections.ConfigDict) -> None:
   if schedule not in relgan.TEMPERATURE_SCHEDULES:
     raise ConfigError(f"config.temperature.schedule={schedule!r}: choose "
                       f"one of {list(relgan.TEMPERATURE_SCHEDULES)}")
+  rule = config.model.max_pool_second_order
+  if rule not in relgan.MAX_POOL_SECOND_ORDER:
+    raise ConfigError(f"config.model.max_pool_second_order={rule!r}: choose "
+                      f"one of {list(relgan.MAX_POOL_SECOND_ORDER)}")
 
 
 def _check_images(config: ml_collections.ConfigDict) -> None:

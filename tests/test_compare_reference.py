@@ -48,19 +48,21 @@ def test_without_a_reference_it_says_so_and_times_ours(
   script = _script()
   timed = []
 
-  def run_workload(workload, *, length, repeats):
-    timed.append((workload, length, repeats))
+  def run_workload(workload, *, length, overrides, repeats):
+    timed.append((workload, length, tuple(overrides), repeats))
     return _ours(f"{workload}_L{length}", 10.0)
 
   monkeypatch.setattr(script.text_step, "run_workload", run_workload)
   out = tmp_path / "cmp.json"
   monkeypatch.setattr(sys, "argv", [
       "compare_reference.py", "--workloads=mle,public", "--repeats=2",
-      f"--json={out}", f"--ref_python={tmp_path / 'no_venv'}"])
+      "--set=model.num_filters=8", f"--json={out}",
+      f"--ref_python={tmp_path / 'no_venv'}"])
   script.main()
   assert "reference side skipped: --ref_driver is not set" in (
       capsys.readouterr().out)
-  assert timed == [("mle", 20, 2), ("public", 20, 2)]
+  overrides = ("model.num_filters=8",)
+  assert timed == [("mle", 20, overrides, 2), ("public", 20, overrides, 2)]
   report = json.loads(out.read_text())
   assert report["reference"] == {}
   assert [r["workload"] for r in report["comparison"]] == [

@@ -47,10 +47,15 @@ def test_engine_fields(field, value, message):
     config_check.check_config(config)
 
 
-def test_text_temperature_schedule_is_checked_before_building():
+@pytest.mark.parametrize("section, field, value", [
+    ("temperature", "schedule", "cosine"),
+    ("model", "max_pool_second_order", "finite_differences"),
+])
+def test_text_fields_are_checked_before_building(section, field, value):
   config = engine_utils.load_config("text_relgan", "ppogan,20,cpu")
-  config.temperature.schedule = "cosine"
-  with pytest.raises(ConfigError, match="temperature.schedule='cosine'"):
+  config[section][field] = value
+  with pytest.raises(ConfigError,
+                     match=f"{section}.{field}='{value}': choose one of"):
     config_check.check_config(config)
 
 

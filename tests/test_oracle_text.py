@@ -26,6 +26,15 @@ def _untrained_nll_oracle(config):
   return task.evaluate(samples, None, state.generator.variables())
 
 
+def test_pretrain_cache_key_ignores_the_critics_max_pool_rule(tmp_path):
+  config = engine_utils.tiny_text_config(str(tmp_path / "cache"))
+  key = relgan_text.pretrain_directory(config)
+  config.model.max_pool_second_order = "winning_window"
+  assert relgan_text.pretrain_directory(config) == key
+  config.model.head_size += 1
+  assert relgan_text.pretrain_directory(config) != key
+
+
 def test_mle_then_ppogan_beats_the_untrained_generator(tmp_path):
   config = engine_utils.tiny_text_config(str(tmp_path / "cache"))
   workdir = str(tmp_path / "run")

@@ -315,6 +315,29 @@ def _make_discriminator(rep_dim):
   return disc, params, tokens
 
 
+def _soft_inputs_and_weights(disc):
+  """Soft one-hots [B, L, V] and weights of the critic's logits."""
+  soft = jax.nn.softmax(jax.random.normal(jax.random.key(13), (B, L, V)))
+  weights = jax.random.normal(jax.random.key(14),
+                              (B, disc.num_representations))
+  return soft, weights
+
+
+def _first_and_second_order(disc, params, soft, weights):
+  """The gradient of Σ weights·D(x) in (params, x), and that of a penalty on
+  its x-gradient in params (the gradient penalty's shape: D differentiated
+  twice)."""
+
+  def loss(p, x):
+    return jnp.sum(disc.apply(p, x, train=False) * weights)
+
+  def penalty(p, x):
+    return jnp.sum(jnp.square(jax.grad(loss, argnums=1)(p, x) - 0.01))
+
+  return (jax.jit(jax.grad(loss, argnums=(0, 1)))(params, soft),
+          jax.jit(jax.grad(penalty))(params, soft))
+
+
 @pytest.fixture(scope="module")
 def discriminator():
   return _make_discriminator(rep_dim=1)
@@ -344,13 +367,15 @@ class TestDiscriminator:
     assert from_ids.shape == (B, disc.num_representations)
     np.testing.assert_allclose(from_ids, from_one_hot, atol=1e-6)
 
-  def test_gradients_match_plain_max_pool(self, discriminator, monkeypatch):
+  @pytest.mark.parametrize("rule", sorted(relgan.MAX_POOL_SECOND_ORDER))
+  def test_gradients_match_plain_max_pool(self, discriminator, monkeypatch,
+                                          rule):
     disc, params, _ = discriminator
-    soft = jax.nn.softmax(jax.random.normal(jax.random.key(13), (B, L, V)))
-    weights = jax.random.normal(jax.random.key(14),
-                                (B, disc.num_representations))
+    disc = disc.clone(max_pool_second_order=rule)
+    soft, weights = _soft_inputs_and_weights(disc)
 
-    def plain(embedded, kernels):
+    def plain(embedded, kernels, second_order):
+      del second_order
       pooled = []
       for kernel in kernels:
         f = kernel.shape[0]
@@ -360,21 +385,32 @@ class TestDiscriminator:
         pooled.append(jnp.max(c, axis=1))
       return jnp.concatenate(pooled, axis=-1)
 
-    def loss(p, x):
-      return jnp.sum(disc.apply(p, x, train=False) * weights)
-
-    def penalty(p, x):
-      # The gradient penalty's shape: differentiates the critic twice.
-      return jnp.sum(jnp.square(jax.grad(loss, argnums=1)(p, x) - 0.01))
-
-    grads = jax.jit(jax.grad(loss, argnums=(0, 1)))(params, soft)
-    second = jax.jit(jax.grad(penalty))(params, soft)
+    grads, second = _first_and_second_order(disc, params, soft, weights)
     monkeypatch.setattr(relgan, "_conv_max_over_time", plain)
-    expected = jax.jit(jax.grad(loss, argnums=(0, 1)))(params, soft)
-    expected_second = jax.jit(jax.grad(penalty))(params, soft)
+    expected, expected_second = _first_and_second_order(disc, params, soft,
+                                                        weights)
     for g, e in zip(jax.tree.leaves((grads, second)),
                     jax.tree.leaves((expected, expected_second))):
       np.testing.assert_allclose(g, e, atol=1e-5, rtol=1e-4)
+
+  def test_second_order_rules_share_values_and_first_order(self,
+                                                           discriminator):
+    disc, params, _ = discriminator
+    soft, weights = _soft_inputs_and_weights(disc)
+    results = {}
+    for rule in relgan.MAX_POOL_SECOND_ORDER:
+      rule_disc = disc.clone(max_pool_second_order=rule)
+      scores = jax.jit(lambda x, d=rule_disc: d.apply(params, x,
+                                                      train=False))(soft)
+      results[rule] = (scores, *_first_and_second_order(rule_disc, params,
+                                                        soft, weights))
+    (scores, grads, second), (w_scores, w_grads, w_second) = (
+        results["autodiff"], results["winning_window"])
+    np.testing.assert_array_equal(w_scores, scores)
+    for g, e in zip(jax.tree.leaves(w_grads), jax.tree.leaves(grads)):
+      np.testing.assert_array_equal(g, e)
+    for g, e in zip(jax.tree.leaves(w_second), jax.tree.leaves(second)):
+      np.testing.assert_allclose(g, e, atol=1e-6, rtol=1e-5)
 
   def test_dropout_only_in_train_mode(self, discriminator):
     disc, params, tokens = discriminator

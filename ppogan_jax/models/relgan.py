@@ -487,29 +487,16 @@ _scatter_window_grads.defvjp(_scatter_window_grads_fwd,
                              _scatter_window_grads_bwd)
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(3,))
-def _max_window_product(x: chex.Array, kernel: chex.Array,
-                        last_start: chex.Array, length: int) -> chex.Array:
-  """max over t ≤ last_start[n] of
-  Σ_{k,d} x[b, r, t + k, d]·kernel[k, d, n].
+def _running_max(x: chex.Array, kernel: chex.Array, last_start: chex.Array,
+                 length: int) -> tuple[chex.Array, chex.Array]:
+  """max over t ≤ last_start[n] of Σ_{k,d} x[b, r, t + k, d]·kernel[k, d, n]
+  and the winning t, [B, R, N] each.
 
-  Args:
-    x: [B, R, T, d], zero-padded so that every window t + k < T.
-    kernel: [F, d, N].
-    last_start: int32 [N], the last valid window start of each filter.
-    length: T (static).
-
-  Returns:
-    [B, R, N].
-  """
-  return _max_window_product_fwd(x, kernel, last_start, length)[0]
-
-
-def _max_window_product_fwd(x, kernel, last_start, length):
-  """Running max over the window starts, unrolled: XLA fuses it into one loop
+  A running max over the window starts, unrolled: XLA fuses it into one loop
   over [B, R, N] that carries the best score and its start (ties go to the
   first window, as in PyTorch's max-pool), and never materialises the
-  [B, R, N, T] scores."""
+  [B, R, N, T] scores.
+  """
   width, dim, _ = kernel.shape
   best = start = None
   for t in range(length - width + 1):
@@ -521,7 +508,7 @@ def _max_window_product_fwd(x, kernel, last_start, length):
     better = (score > best) & (t <= last_start)[None, None]
     best = jnp.where(better, score, best)
     start = jnp.where(better, t, start)
-  return best, (x, kernel, start)
+  return best, start
 
 
 def _max_window_product_bwd(length, residuals, g):
@@ -531,11 +518,73 @@ def _max_window_product_bwd(length, residuals, g):
           _window_kernel_grad(x, start, g, kernel.shape[0]), None)
 
 
+@functools.partial(jax.custom_vjp, nondiff_argnums=(3,))
+def _max_window_product(x: chex.Array, kernel: chex.Array,
+                        last_start: chex.Array, length: int) -> chex.Array:
+  """max over t ≤ last_start[n] of
+  Σ_{k,d} x[b, r, t + k, d]·kernel[k, d, n] (`_running_max`), whose
+  gradient reaches only the winning windows.
+
+  Under a second differentiation (the gradient penalty's), autodiff
+  differentiates the running max itself: its tangent is a chain of selects
+  over the stored comparisons of every window start.
+
+  Args:
+    x: [B, R, T, d], zero-padded so that every window t + k < T.
+    kernel: [F, d, N].
+    last_start: int32 [N], the last valid window start of each filter.
+    length: T (static).
+
+  Returns:
+    [B, R, N].
+  """
+  return _running_max(x, kernel, last_start, length)[0]
+
+
+def _max_window_product_fwd(x, kernel, last_start, length):
+  best, start = _running_max(x, kernel, last_start, length)
+  return best, (x, kernel, start)
+
+
 _max_window_product.defvjp(_max_window_product_fwd, _max_window_product_bwd)
 
 
-def _conv_max_over_time(embedded: chex.Array,
-                        kernels: Sequence[chex.Array]) -> chex.Array:
+@functools.partial(jax.custom_vjp, nondiff_argnums=(3,))
+def _max_window_product_winning(x: chex.Array, kernel: chex.Array,
+                                last_start: chex.Array,
+                                length: int) -> chex.Array:
+  """`_max_window_product` whose second derivative is also the winning
+  windows' custom gradient.
+
+  Its forward rule returns the function itself, so when the gradient penalty
+  differentiates the critic's gradient, the max's derivative is again
+  `_max_window_product_bwd` (a scatter-add and a select chain on the stored
+  starts) instead of autodiff's select chain over every window start's
+  comparison. The values and first derivatives are those of
+  `_max_window_product`, bit for bit; the second derivative is the same
+  arithmetic summed in another order, so it agrees to rounding
+  (tests/test_relgan.py). The forward rule's two running maxes are the same
+  expression of the same operands, which XLA computes once.
+  """
+  return _running_max(x, kernel, last_start, length)[0]
+
+
+def _max_window_product_winning_fwd(x, kernel, last_start, length):
+  start = jax.lax.stop_gradient(
+      _running_max(x, kernel, last_start, length)[1])
+  return (_max_window_product_winning(x, kernel, last_start, length),
+          (x, kernel, start))
+
+
+_max_window_product_winning.defvjp(_max_window_product_winning_fwd,
+                                   _max_window_product_bwd)
+
+MAX_POOL_SECOND_ORDER = {"autodiff": _max_window_product,
+                         "winning_window": _max_window_product_winning}
+
+
+def _conv_max_over_time(embedded: chex.Array, kernels: Sequence[chex.Array],
+                        *, second_order: str = "autodiff") -> chex.Array:
   """max_t Σ_{k<f} embedded[:, t+k, r]·kernel[k] for every representation r,
   every kernel (of any height f) and every filter.
 
@@ -553,6 +602,10 @@ def _conv_max_over_time(embedded: chex.Array,
   Args:
     embedded: [B, L, R, d], d = embed_dim / R.
     kernels: [f, d, n_f] per filter height f (f ≤ L).
+    second_order: how a second differentiation treats the max, a key of
+      MAX_POOL_SECOND_ORDER: 'autodiff' differentiates the running max,
+      'winning_window' reuses the winning windows' custom gradient (faster
+      under the gradient penalty; equal to rounding).
 
   Returns:
     [B, R, Σ n_f], the kernels' filters in order.
@@ -567,7 +620,8 @@ def _conv_max_over_time(embedded: chex.Array,
        for k in kernels])
   x = jnp.pad(jnp.transpose(embedded, (0, 2, 1, 3)),
               ((0, 0), (0, 0), (0, width - 1), (0, 0)))
-  return _max_window_product(x, kernel, last_start, x.shape[2])
+  return MAX_POOL_SECOND_ORDER[second_order](x, kernel, last_start,
+                                             x.shape[2])
 
 
 class RelGANDiscriminator(nn.Module):
@@ -596,6 +650,8 @@ class RelGANDiscriminator(nn.Module):
     filter_sizes: convolution heights (2, 3, 4, 5).
     num_filters: n, filters per height (300).
     dropout_rate: 0.25; active when train=True, rng stream 'dropout'.
+    max_pool_second_order: 'autodiff' or 'winning_window' (see
+      `_conv_max_over_time`).
   """
   vocab_size: int
   embed_dim: int = 64
@@ -603,6 +659,7 @@ class RelGANDiscriminator(nn.Module):
   filter_sizes: Sequence[int] = (2, 3, 4, 5)
   num_filters: int = 300
   dropout_rate: float = 0.25
+  max_pool_second_order: str = "autodiff"
 
   @nn.compact
   def __call__(self, x: chex.Array, *, train: bool = True) -> chex.Array:
@@ -637,8 +694,9 @@ class RelGANDiscriminator(nn.Module):
       kernels.append(self.param(f"conv{f}_kernel", init,
                                 (f, rep_dim, self.num_filters)))
       biases.append(self.param(f"conv{f}_bias", init, (self.num_filters,)))
-    h = nn.relu(_conv_max_over_time(embedded, kernels)
-                + jnp.concatenate(biases)[None, None])
+    pooled = _conv_max_over_time(embedded, kernels,
+                                 second_order=self.max_pool_second_order)
+    h = nn.relu(pooled + jnp.concatenate(biases)[None, None])
 
     s = nn.Dense(h.shape[-1], kernel_init=init, bias_init=init,
                  name="highway")(h)

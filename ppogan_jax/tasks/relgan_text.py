@@ -24,10 +24,17 @@ from ppogan_jax import tasks
 from ppogan_jax.tasks import Task
 
 
+# Model fields that leave the MLE generator unchanged and are not in the cache
+# key (so that adding them kept the existing caches' keys).
+NOT_IN_PRETRAIN_KEY = ("max_pool_second_order",)
+
+
 def pretrain_directory(config: ml_collections.ConfigDict) -> str:
   """Cache directory of the MLE generator, keyed by what determines it."""
+  model = {k: v for k, v in config.model.to_dict().items()
+           if k not in NOT_IN_PRETRAIN_KEY}
   key = json.dumps({"data": config.data.to_dict(),
-                    "model": config.model.to_dict(),
+                    "model": model,
                     "pretrain": config.pretrain.to_dict(),
                     "seed": config.seed}, sort_keys=True)
   digest = hashlib.sha256(key.encode()).hexdigest()[:12]
@@ -66,7 +73,8 @@ def relgan_models(config: ml_collections.ConfigDict, *, vocab_size: int,
         vocab_size=vocab_size, embed_dim=m.dis_embed_dim,
         num_representations=m.num_representations,
         filter_sizes=tuple(m.filter_sizes), num_filters=m.num_filters,
-        dropout_rate=m.dis_dropout)
+        dropout_rate=m.dis_dropout,
+        max_pool_second_order=m.max_pool_second_order)
 
   def sample_latent(key: jax.Array, batch_size: int) -> jax.Array:
     return jax.random.gumbel(key, (batch_size, length, vocab_size))
