@@ -57,8 +57,9 @@ same values as over the paper's 3000 iterations; evaluation every 200.
 `--config.model.max_pool_second_order=winning_window` computes the
 gradient penalty's second derivative of the critic's max-over-time with the
 winning windows' custom gradient instead of autodiff's: the same values and
-first derivatives, the second derivative equal to rounding, and a faster
-critic step on CPU (benchmarks/NOTES.md). The default stays 'autodiff', the
+first derivatives, the second derivative equal to rounding, and a 19%
+faster public-schedule iteration at the paper's sizes on CPU (no gain at the
+'cpu' protocol's narrowed critic; benchmarks/NOTES.md). The default stays 'autodiff', the
 arithmetic the results in results/oracle.md were trained with.
 
 All adversarial variants with the same data/model/pretrain/seed fields
