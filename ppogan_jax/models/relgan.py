@@ -518,16 +518,13 @@ def _max_window_product_bwd(length, residuals, g):
           _window_kernel_grad(x, start, g, kernel.shape[0]), None)
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(3,))
-def _max_window_product(x: chex.Array, kernel: chex.Array,
-                        last_start: chex.Array, length: int) -> chex.Array:
+def _max_window_value(x: chex.Array, kernel: chex.Array,
+                      last_start: chex.Array, length: int) -> chex.Array:
   """max over t ≤ last_start[n] of
-  Σ_{k,d} x[b, r, t + k, d]·kernel[k, d, n] (`_running_max`), whose
-  gradient reaches only the winning windows.
+  Σ_{k,d} x[b, r, t + k, d]·kernel[k, d, n] (`_running_max`).
 
-  Under a second differentiation (the gradient penalty's), autodiff
-  differentiates the running max itself: its tangent is a chain of selects
-  over the stored comparisons of every window start.
+  The primal of `_max_window_product` and `_max_window_product_winning`,
+  whose custom gradients reach only the winning windows.
 
   Args:
     x: [B, R, T, d], zero-padded so that every window t + k < T.
@@ -541,6 +538,12 @@ def _max_window_product(x: chex.Array, kernel: chex.Array,
   return _running_max(x, kernel, last_start, length)[0]
 
 
+# Under a second differentiation (the gradient penalty's), autodiff
+# differentiates this forward rule: the running max's tangent is a chain of
+# selects over the stored comparisons of every window start.
+_max_window_product = jax.custom_vjp(_max_window_value, nondiff_argnums=(3,))
+
+
 def _max_window_product_fwd(x, kernel, last_start, length):
   best, start = _running_max(x, kernel, last_start, length)
   return best, (x, kernel, start)
@@ -548,30 +551,21 @@ def _max_window_product_fwd(x, kernel, last_start, length):
 
 _max_window_product.defvjp(_max_window_product_fwd, _max_window_product_bwd)
 
-
-@functools.partial(jax.custom_vjp, nondiff_argnums=(3,))
-def _max_window_product_winning(x: chex.Array, kernel: chex.Array,
-                                last_start: chex.Array,
-                                length: int) -> chex.Array:
-  """`_max_window_product` whose second derivative is also the winning
-  windows' custom gradient.
-
-  Its forward rule returns the function itself, so when the gradient penalty
-  differentiates the critic's gradient, the max's derivative is again
-  `_max_window_product_bwd` (a scatter-add and a select chain on the stored
-  starts) instead of autodiff's select chain over every window start's
-  comparison. The values and first derivatives are those of
-  `_max_window_product`, bit for bit; the second derivative is the same
-  arithmetic summed in another order, so it agrees to rounding
-  (tests/test_relgan.py). The forward rule's two running maxes are the same
-  expression of the same operands, which XLA computes once.
-  """
-  return _running_max(x, kernel, last_start, length)[0]
+# The same max whose second derivative is also the winning windows' custom
+# gradient: its forward rule returns the function itself, so when the
+# gradient penalty differentiates the critic's gradient, the max's derivative
+# is again `_max_window_product_bwd` (a scatter-add and a select chain on the
+# stored starts; the start, an argmax, has derivative 0). The values and
+# first derivatives are those of `_max_window_product`, bit for bit; the
+# second derivative is the same arithmetic summed in another order, so it
+# agrees to rounding (tests/test_relgan.py). The forward rule's two running
+# maxes are the same expression of the same operands, which XLA computes once.
+_max_window_product_winning = jax.custom_vjp(_max_window_value,
+                                             nondiff_argnums=(3,))
 
 
 def _max_window_product_winning_fwd(x, kernel, last_start, length):
-  start = jax.lax.stop_gradient(
-      _running_max(x, kernel, last_start, length)[1])
+  start = _running_max(x, kernel, last_start, length)[1]
   return (_max_window_product_winning(x, kernel, last_start, length),
           (x, kernel, start))
 
