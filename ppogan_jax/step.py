@@ -25,8 +25,9 @@ handful of iterations): XLA:CPU runs convolution weight-gradients inside a
 while loop many times slower, and an unrolled scan lets XLA's cost analysis
 count every iteration's FLOPs. `config.unroll_inner_loops=False` rolls them:
 each loop body compiles once (the oracle text step at the paper's sizes:
-35 s instead of 70 s, at the same speed), with the same arithmetic fused
-differently, so the numbers agree up to rounding, not bit for bit. The
+35 s instead of 70 s, at the same speed; configs/text_relgan.py's paper
+protocol rolls them), with the same arithmetic fused differently, so the
+numbers agree up to rounding, not bit for bit. The
 step's randomness is `fold_in(state.rng, state.step)`; every schedule is a
 function of the traced step, so the function compiles once.
 """

@@ -28,6 +28,7 @@ def _untrained_nll_oracle(config):
 
 def test_pretrain_cache_key_ignores_the_critics_max_pool_rule(tmp_path):
   config = engine_utils.tiny_text_config(str(tmp_path / "cache"))
+  config.model.max_pool_second_order = "autodiff"
   key = relgan_text.pretrain_directory(config)
   config.model.max_pool_second_order = "winning_window"
   assert relgan_text.pretrain_directory(config) == key
@@ -109,6 +110,12 @@ def test_paper_protocol_is_the_default_and_a_bad_protocol_is_refused():
               64, 300, 256, 5000)
   assert (paper.n_gen, paper.optimizer.critic.learning_rate) == (1, 1e-4)
   cpu = engine_utils.load_config("text_relgan", "wgan_gp,40,cpu")
+  # The paper protocol's faster arithmetic; the cpu protocol's is that of
+  # results/oracle.md's finished rows.
+  assert (paper.model.max_pool_second_order, paper.unroll_inner_loops) == (
+      "winning_window", False)
+  assert (cpu.model.max_pool_second_order, cpu.unroll_inner_loops) == (
+      "autodiff", True)
   # The Gumbel temperature passes through the paper run's values in 1/3 of
   # the iterations.
   assert cpu.temperature.horizon / cpu.num_steps == pytest.approx(

@@ -245,25 +245,27 @@ def test_summarise_reduces_min_max_and_mean():
 
 
 
-def _roll_inner_loops(config):
-  config.unroll_inner_loops = False
+def _set(dotted: str, value):
+  return lambda config: config.update_from_flattened_dict({dotted: value})
 
 
-def _winning_window_second_order(config):
-  config.model.max_pool_second_order = "winning_window"
+_UNROLLED = _set("unroll_inner_loops", True)
+_ROLLED = _set("unroll_inner_loops", False)
+_AUTODIFF = _set("model.max_pool_second_order", "autodiff")
+_WINNING_WINDOW = _set("model.max_pool_second_order", "winning_window")
 
 
-@pytest.mark.parametrize("make_config,change,atol", [
-    (lambda cache: engine_utils.tiny_toy_config("ppogan"), _roll_inner_loops,
-     1e-7),
+@pytest.mark.parametrize("make_config,reference,change,atol", [
+    (lambda cache: engine_utils.tiny_toy_config("ppogan"), _UNROLLED,
+     _ROLLED, 1e-7),
     (lambda cache: engine_utils.tiny_text_config(
-        cache, "ppogan", n_critic=2, n_gen=2), _roll_inner_loops, 2e-4),
+        cache, "ppogan", n_critic=2, n_gen=2), _UNROLLED, _ROLLED, 2e-4),
     (lambda cache: engine_utils.tiny_text_config(
-        cache, "ppogan", n_critic=2, n_gen=2), _winning_window_second_order,
+        cache, "ppogan", n_critic=2, n_gen=2), _AUTODIFF, _WINNING_WINDOW,
      2e-4),
 ], ids=["toy_rolled", "oracle_text_rolled", "oracle_text_max_pool"])
-def test_rewritten_steps_agree_to_rounding(make_config, change, atol,
-                                           tmp_path):
+def test_rewritten_steps_agree_to_rounding(make_config, reference, change,
+                                           atol, tmp_path):
   """Rolled inner loops, and the critic's max-pool differentiated twice
   through its custom gradient, compute the same steps in another order
   (XLA fuses rolled loops differently; the second derivative sums the same
@@ -271,6 +273,7 @@ def test_rewritten_steps_agree_to_rounding(make_config, change, atol,
   normalised steps can lift to a fraction of a learning rate (3e-4 for the
   text critic) where a gradient is near zero."""
   expected_config = make_config(str(tmp_path))
+  reference(expected_config)
   changed = make_config(str(tmp_path))
   change(changed)
   initial, expected, expected_metrics = _run(expected_config, 1, 2)
