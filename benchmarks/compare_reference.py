@@ -7,7 +7,8 @@ one run.
       [--workloads=public,mle,paper] [--length=20] [--repeats=3] \
       [--ref_malloc=default,tuned] [--set=FIELD=VALUE ...] [--json=OUT.json]
   python benchmarks/compare_reference.py --task=cifar [--batch_size=32] \
-      [--conv_impls=xla,gemm_weight_grad] [--repeats=3] [--json=OUT.json]
+      [--conv_impls=xla,gemm_weight_grad] [--repeats=3] [--set=FIELD=VALUE ...] \
+      [--json=OUT.json]
 
 CPU speed differs between machines as much as between implementations, so a
 speed claim is a ratio measured side by side. This script times the public
@@ -121,7 +122,7 @@ def time_ours(args) -> list[dict]:
   for conv_impl in args.conv_impls.split(","):
     ours.append({**image_step.run_workload(
         "cifar10_resnet_ppogan", "ppogan", args.batch_size, conv_impl,
-        args.repeats), "reference_workload": f"cifar_iteration_B"
+        args.repeats, args.set), "reference_workload": f"cifar_iteration_B"
                                              f"{args.batch_size}"})
     print(ours[-1], flush=True)
   return ours
@@ -145,9 +146,7 @@ def main():
                  help="default: the task's folder in ~/.cache/ppogan-ref/src")
   p.add_argument("--ref_malloc", default="default",
                  help="comma list of: default, tuned")
-  p.add_argument("--set", action="append", default=[],
-                 help="text only: an override FIELD=VALUE (Python literal) "
-                 "of our config, as in text_step.py, repeatable")
+  harness.add_set_argument(p)
   args = harness.parse(p)
   default_driver, default_src = REFERENCE_DEFAULTS[args.task]
   if args.ref_driver is None:

@@ -4,6 +4,7 @@ Separates compilation from execution, reports the median/min/max of timed
 repeats after a warm-up, FLOPs from XLA's cost analysis, and peak memory.
 """
 import argparse
+import ast
 import json
 import os
 import platform
@@ -32,6 +33,22 @@ def set_field(config, dotted: str, value) -> None:
   for parent in parents:
     config = config[parent]
   config[name] = value
+
+
+def apply_overrides(config, overrides) -> None:
+  """Applies each 'FIELD=VALUE' of `overrides` (VALUE a Python literal;
+  quote strings: model.rule="'name'")."""
+  for override in overrides:
+    field, value = override.split("=", 1)
+    set_field(config, field, ast.literal_eval(value))
+
+
+def add_set_argument(p: argparse.ArgumentParser) -> None:
+  """--set FIELD=VALUE, repeatable: `apply_overrides` of the benchmarked
+  config."""
+  p.add_argument("--set", action="append", default=[],
+                 help="config override FIELD=VALUE (Python literal; quote "
+                 "strings), repeatable, e.g. model.dis_embed_dim=8")
 
 
 def train_step_benchmark(config, name: str, repeats: int) -> dict[str, Any]:

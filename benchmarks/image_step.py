@@ -7,6 +7,7 @@
 
   python benchmarks/image_step.py --batch_sizes=32 \
       --conv_impls=xla,gemm_weight_grad                    # ResNet convs
+  python benchmarks/image_step.py --batch_sizes=32 --set=unroll_inner_loops=False
 
 With --config=digits_dcgan the data are scikit-learn's bundled digits.
 --conv_impls compares the library convolutions with the matrix-product ones
@@ -30,15 +31,18 @@ from ppogan_jax import parallel  # noqa: E402
 
 
 def run_workload(config_name: str, objective: str, batch_size: int,
-                 conv_impl: str = "", repeats: int = 10) -> dict:
+                 conv_impl: str = "", repeats: int = 10,
+                 overrides=()) -> dict:
   """Times one iteration of configs/`config_name`.py:`objective` at
-  `batch_size` (with model.conv_impl=`conv_impl` unless empty) on mock
-  CIFAR-shaped data; returns harness's report dict."""
+  `batch_size` (with model.conv_impl=`conv_impl` unless empty, then the
+  FIELD=VALUE `overrides`) on mock CIFAR-shaped data; returns harness's
+  report dict."""
   config = harness.load_config(config_name, objective)
   config.batch_size = batch_size
   config.data.cache_dir = "/tmp/ppogan_jax_benchmark_cache"
   if conv_impl:
     config.model.conv_impl = conv_impl
+  harness.apply_overrides(config, overrides)
   name = (f"{config_name}_{objective}_{config.n_critic}d{config.n_gen}g"
           f"_B{batch_size}{'_' + conv_impl if conv_impl else ''}"
           f"_{parallel.make_mesh().size}dev")
@@ -55,13 +59,14 @@ def main():
   p.add_argument("--conv_impls", default="",
                  help="comma-separated model.conv_impl values (DCGAN: xla, "
                       "matmul; ResNet: also gemm_weight_grad, auto)")
+  harness.add_set_argument(p)
   args = harness.parse(p)
   results = []
   for objective in args.objectives.split(","):
     for batch_size in map(int, args.batch_sizes.split(",")):
       for conv_impl in args.conv_impls.split(","):
         results.append(run_workload(args.config, objective, batch_size,
-                                    conv_impl, args.repeats))
+                                    conv_impl, args.repeats, args.set))
         print(results[-1], flush=True)
   harness.report(results, args.json)
 

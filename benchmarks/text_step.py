@@ -9,7 +9,6 @@ Workloads: the MLE step; the adversarial iteration in the paper's schedule
 (5 critic steps + 5 × (classifier + generator) steps) and in the public
 code's (5 critic steps + 1 × (classifier + generator)), each one compiled call.
 """
-import ast
 import os
 import sys
 
@@ -41,9 +40,7 @@ def run_workload(workload: str, *, length: int, objective: str = "ppogan",
   config = harness.load_config("text_relgan",
                                f"{objective},{length},{protocol}")
   config.pretrain.epochs = 0
-  for override in overrides:
-    field, value = override.split("=", 1)
-    harness.set_field(config, field, ast.literal_eval(value))
+  harness.apply_overrides(config, overrides)
   if workload == "mle":
     return mle(config, repeats)
   config.n_gen = 5 if workload == "paper" else 1
@@ -59,9 +56,7 @@ def main():
   p.add_argument("--workloads", default="mle,paper,public")
   p.add_argument("--protocol", default="paper", choices=("paper", "cpu"),
                  help="configs/text_relgan.py's protocol (model sizes)")
-  p.add_argument("--set", action="append", default=[],
-                 help="config override FIELD=VALUE (Python literal), "
-                 "repeatable, e.g. model.dis_embed_dim=8")
+  harness.add_set_argument(p)
   args = harness.parse(p)
   results = []
   for workload in args.workloads.split(","):

@@ -9,8 +9,13 @@ generator and classifier lr 2e-5 (1e-4 / 5), classifier gradients clipped to
 global norm 0.5; linear lr decay to 0 over the run. G width 256, critic and
 C width 332, z ∈ R^128. model.conv_impl='auto' computes the convolutions'
 weight gradients as matrix products on CPU (ppogan_jax/models/matmul_conv.py;
-same maps and parameters) and uses the library convolutions elsewhere. The reference decays over ≈459k outer iterations, so
-its lr stays ≈ constant over a run of this length.
+same maps and parameters) and uses the library convolutions elsewhere.
+unroll_inner_loops=False rolls the 5 critic and 5 classifier + generator
+steps into loops whose bodies compile once: a third of the compile time and
+half the XLA temporary memory of the unrolled iteration on CPU, the same
+steps to rounding (benchmarks/NOTES.md, 2026-12-07, session 15). The
+reference decays over ≈459k outer iterations, so its lr stays ≈ constant
+over a run of this length.
 
 Other rows, by the argument:
   ppogan            Table 1 "Ours" (the paper's Eq. 5/6 surrogate)
@@ -56,6 +61,7 @@ def get_config(objective: str = "ppogan"):
       critic_width=332, critic_dropout=(0.2, 0.5, 0.5),
       classifier="resnet_bn", classifier_width=332, conv_impl="auto")
   c.batch_size = 32
+  c.unroll_inner_loops = False
   c.num_steps = 100_000
   c.gp_weight = 5.0
   c.consistency_weight = 2.0

@@ -85,6 +85,49 @@ def tiny_text_config(cache_dir: str, objective: str = "ppogan", **overrides):
   return c
 
 
+def _tiny_image_run(c, eval_classifier: dict, overrides: dict):
+  """Two iterations of one critic and one generator step at batch 8, and a
+  small evaluation, with `overrides` (top-level fields) applied last."""
+  c.data.image_size = 8
+  c.batch_size = 8
+  c.num_steps = 2
+  c.n_critic = 1
+  c.n_gen = 1
+  c.log_every = 1
+  c.eval_every = 2
+  c.checkpoint_every = 2
+  c.eval.num_samples = 16
+  c.eval.is_splits = 2
+  c.eval.num_real = 64
+  c.eval.classifier.update(eval_classifier)
+  for key, value in overrides.items():
+    c[key] = value
+  return c
+
+
+def tiny_digits_config(root: str, objective: str = "ppogan", **overrides):
+  """The digits DCGAN config at 8×8 pixels and 8 filters (cache under
+  `root`)."""
+  c = load_config("digits_dcgan", objective)
+  c.data.cache_dir = os.path.join(root, "cache")
+  c.model.update(dict(latent_dim=8, generator_filters=8, critic_filters=8))
+  return _tiny_image_run(c, dict(width=8, feature_dim=16, steps=150,
+                                 batch_size=64, learning_rate=3e-3),
+                         overrides)
+
+
+def tiny_cifar_config(root: str, objective: str = "ct_gan", **overrides):
+  """The CIFAR-10 ResNet config at 8×8 pixels and width 8, reading
+  tfds.testing.mock_data (its data_dir under `root`)."""
+  c = load_config("cifar10_resnet_ppogan", objective)
+  c.data.data_dir = os.path.join(root, "tfds")
+  c.data.cache_dir = os.path.join(root, "cache")
+  c.model.update(dict(latent_dim=8, generator_width=8, critic_width=8,
+                      classifier_width=8))
+  return _tiny_image_run(c, dict(width=4, feature_dim=8, steps=3,
+                                 batch_size=16), overrides)
+
+
 def run_until_sigterm(command: list[str], metrics_path: str, *,
                       timeout: float, **popen_kwargs
                       ) -> subprocess.CompletedProcess:

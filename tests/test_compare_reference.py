@@ -83,8 +83,10 @@ def test_cifar_pairs_every_conv_impl_with_the_reference_iteration(
       " 'median_ms': 3000.0, 'workloads': args['workloads']}))\n")
   timed = []
 
-  def run_workload(config_name, objective, batch_size, conv_impl, repeats):
-    timed.append((config_name, objective, batch_size, conv_impl, repeats))
+  def run_workload(config_name, objective, batch_size, conv_impl, repeats,
+                   overrides):
+    timed.append((config_name, objective, batch_size, conv_impl, repeats,
+                  tuple(overrides)))
     return _ours(f"cifar_{conv_impl}", {"xla": 2000.0, "gemm": 1000.0}[
         conv_impl])
 
@@ -92,12 +94,14 @@ def test_cifar_pairs_every_conv_impl_with_the_reference_iteration(
   out = tmp_path / "cmp.json"
   monkeypatch.setattr(sys, "argv", [
       "compare_reference.py", "--task=cifar", "--batch_size=4",
-      "--conv_impls=xla,gemm", "--repeats=1", f"--json={out}",
+      "--conv_impls=xla,gemm", "--repeats=1", "--set=unroll_inner_loops=False",
+      f"--json={out}",
       f"--ref_driver={driver}", f"--ref_python={sys.executable}",
       f"--ref_src={tmp_path}"])
   script.main()
-  assert timed == [("cifar10_resnet_ppogan", "ppogan", 4, "xla", 1),
-                   ("cifar10_resnet_ppogan", "ppogan", 4, "gemm", 1)]
+  rolled = ("unroll_inner_loops=False",)
+  assert timed == [("cifar10_resnet_ppogan", "ppogan", 4, "xla", 1, rolled),
+                   ("cifar10_resnet_ppogan", "ppogan", 4, "gemm", 1, rolled)]
   report = json.loads(out.read_text())
   assert report["reference"]["default"]["cifar_iteration_B4"][
       "workloads"] == "iteration"

@@ -404,56 +404,12 @@ class TestInceptionScore:
 # --------------------------------------------------------------------- task --
 
 
-def _tiny_digits_config(tmp_path, objective="ppogan"):
-  c = engine_utils.load_config("digits_dcgan", objective)
-  c.data.image_size = 8
-  c.data.cache_dir = str(tmp_path / "cache")
-  c.model.latent_dim = 8
-  c.model.generator_filters = 8
-  c.model.critic_filters = 8
-  c.batch_size = 8
-  c.num_steps = 2
-  c.n_critic = 1
-  c.n_gen = 1
-  c.log_every = 1
-  c.eval_every = 2
-  c.checkpoint_every = 2
-  c.eval.num_samples = 16
-  c.eval.is_splits = 2
-  c.eval.num_real = 64
-  c.eval.classifier.update(dict(width=8, feature_dim=16, steps=150,
-                                batch_size=64, learning_rate=3e-3))
-  return c
-
-
-def _tiny_cifar_config(tmp_path, objective="ct_gan"):
-  c = engine_utils.load_config("cifar10_resnet_ppogan", objective)
-  c.data.image_size = 8
-  c.data.data_dir = str(tmp_path / "tfds")
-  c.data.cache_dir = str(tmp_path / "cache")
-  c.model.update(dict(latent_dim=8, generator_width=8, critic_width=8,
-                      classifier_width=8))
-  c.batch_size = 8
-  c.num_steps = 2
-  c.n_critic = 1
-  c.n_gen = 1
-  c.log_every = 1
-  c.eval_every = 2
-  c.checkpoint_every = 2
-  c.eval.num_samples = 16
-  c.eval.is_splits = 2
-  c.eval.num_real = 64
-  c.eval.classifier.update(dict(width=4, feature_dim=8, steps=3,
-                                batch_size=16))
-  return c
-
-
 @pytest.fixture(scope="module")
 def digits_cache(tmp_path_factory):
   """A cache dir holding the tiny digits config's evaluation classifier,
   trained once through the task (shared with the end-to-end run)."""
   tmp = tmp_path_factory.mktemp("digits")
-  task = image_task.build(_tiny_digits_config(tmp))
+  task = image_task.build(engine_utils.tiny_digits_config(str(tmp)))
   return tmp / "cache", task.evaluate.classifier
 
 
@@ -497,21 +453,21 @@ class TestBuild:
       ("eval.is_splits", 32, "config.eval.num_samples"),
   ])
   def test_config_errors(self, tmp_path, field, value, match):
-    c = _tiny_digits_config(tmp_path)
+    c = engine_utils.tiny_digits_config(str(tmp_path))
     section, name = field.split(".")
     c[section][name] = value
     with pytest.raises(ConfigError, match=match):
       config_check.check_config(c)
 
   def test_consistency_needs_dropout(self, tmp_path):
-    c = _tiny_digits_config(tmp_path, "ct_gan")
+    c = engine_utils.tiny_digits_config(str(tmp_path), "ct_gan")
     c.model.critic_dropout = 0.0
     with pytest.raises(ConfigError, match="dropout"):
       config_check.check_config(c)
 
   def test_missing_cifar10_is_a_config_error(self, tmp_path):
     with pytest.raises(ConfigError, match="tfds build cifar10"):
-      image_task.build(_tiny_cifar_config(tmp_path))
+      image_task.build(engine_utils.tiny_cifar_config(str(tmp_path)))
 
   def test_image_grid(self):
     x = np.stack([np.full((8, 8, 1), -1.0), np.full((8, 8, 1), 1.0),
@@ -536,7 +492,7 @@ EVAL_KEYS = {"eval/classifier_is", "eval/classifier_is_std",
 
 def test_end_to_end_digits_dcgan_ppogan(tmp_path, digits_cache):
   workdir = str(tmp_path / "run")
-  config = _tiny_digits_config(tmp_path)
+  config = engine_utils.tiny_digits_config(str(tmp_path))
   config.data.cache_dir = str(digits_cache[0])  # Reuses its classifier.
   state = train.train_and_evaluate(config, workdir)
   assert int(state.step) == 2
@@ -555,7 +511,8 @@ def test_end_to_end_digits_dcgan_ppogan(tmp_path, digits_cache):
 def test_end_to_end_cifar10_resnet_ct_gan_on_mock_data(tmp_path):
   workdir = str(tmp_path / "run")
   with tfds.testing.mock_data(num_examples=24):
-    state = train.train_and_evaluate(_tiny_cifar_config(tmp_path), workdir)
+    state = train.train_and_evaluate(
+        engine_utils.tiny_cifar_config(str(tmp_path)), workdir)
   assert int(state.step) == 2
   assert not state.critic.collections
   metrics = _eval_metrics(workdir)
