@@ -25,9 +25,10 @@ benchmarks/text_step.py: `mle_step` (one teacher-forced MLE batch) and
 + G) then 5 critic steps). `paper` (5 D + 5 × (C + G)) has no reference
 counterpart. When the driver, the interpreter or the source tree is missing
 the reference side is skipped, with a message saying which, and only our side
-runs. `--ref_malloc=tuned` runs the reference with glibc's mmap threshold
-pinned (MALLOC_MMAP_MAX_=0, MALLOC_TRIM_THRESHOLD_=10^11), which saves it
-about a fifth of its time; `default,tuned` times both.
+runs. Our side runs with glibc's malloc tuned, as `python -m ppogan_jax.main`
+does (ppogan_jax/malloc_tuning.py; PPOGAN_JAX_MALLOC=system for glibc's
+defaults); the reference runs under glibc's defaults (`--ref_malloc=default`),
+the same tuning (`tuned`), or both (`default,tuned`).
 
 `--task=cifar` compares one iteration of PPO-GAN's CIFAR-10 schedule (5
 critic steps, 5 × (C + G), ResNet G 256 / critic and C 332 wide, batch
@@ -46,6 +47,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 import image_step  # noqa: E402
 import text_step  # noqa: E402
+from ppogan_jax import malloc_tuning  # noqa: E402
 
 REFERENCE_WORKLOADS = {"mle": "mle", "public": "public"}
 REFERENCE_DEFAULTS = {  # task: (--ref_driver, --ref_src)
@@ -54,8 +56,6 @@ REFERENCE_DEFAULTS = {  # task: (--ref_driver, --ref_src)
                            "ref_cifar_bench.py"),
               "~/.cache/ppogan-ref/src/cifar10"),
 }
-TUNED_MALLOC = {"MALLOC_MMAP_MAX_": "0",
-                "MALLOC_TRIM_THRESHOLD_": "100000000000"}
 
 
 def missing_reference(args) -> str:
@@ -72,7 +72,9 @@ def missing_reference(args) -> str:
 
 def time_reference(args, workloads: list[str], malloc: str) -> dict[str, dict]:
   """Runs the reference driver once for `workloads`; {workload name: JSON}."""
-  env = dict(os.environ, **(TUNED_MALLOC if malloc == "tuned" else {}))
+  env = malloc_tuning.system_environment(os.environ)
+  if malloc == "tuned":
+    env["GLIBC_TUNABLES"] = malloc_tuning.TUNABLES
   size = (f"--length={args.length}" if args.task == "text"
           else f"--batch_size={args.batch_size}")
   command = [os.path.expanduser(args.ref_python),
@@ -173,4 +175,4 @@ def main():
 
 
 if __name__ == "__main__":
-  main()
+  harness.run(main)

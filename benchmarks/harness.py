@@ -16,7 +16,7 @@ from typing import Any, Callable
 import jax
 
 from ppogan_jax import config_defaults, parallel, step as step_lib, tasks
-from ppogan_jax import train
+from ppogan_jax import malloc_tuning, train
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -83,7 +83,8 @@ def hardware() -> dict[str, Any]:
     pass
   return {"jax": jax.__version__, "backend": jax.default_backend(),
           "device": device.device_kind, "num_devices": jax.device_count(),
-          "cpu": cpu, "cpu_count": os.cpu_count()}
+          "cpu": cpu, "cpu_count": os.cpu_count(),
+          "glibc_tunables": os.environ.get("GLIBC_TUNABLES", "")}
 
 
 def peak_rss_gib() -> float:
@@ -163,6 +164,14 @@ def parser(description: str) -> argparse.ArgumentParser:
                  "that loads from it (compile_cached_s). Give an empty "
                  "directory for the cold time.")
   return p
+
+
+def run(main: Callable[[], None]) -> None:
+  """A benchmark script's entry point: runs `main` in a process with glibc's
+  malloc tuned as `python -m ppogan_jax.main` runs it
+  (ppogan_jax/malloc_tuning.py), so the script times what training runs."""
+  malloc_tuning.reexec_with_tuned_malloc()
+  main()
 
 
 def parse(p: argparse.ArgumentParser) -> argparse.Namespace:

@@ -6,6 +6,10 @@
 style-transfer task: its evaluation transfers);
 --mode=pretrain only pre-trains the generator (cached). Config
 fields are overridden with --config.field=value.
+
+The command re-executes itself once with glibc's malloc tuned for XLA:CPU's
+large per-call buffers (ppogan_jax/malloc_tuning.py; PPOGAN_JAX_MALLOC=system
+turns it off).
 """
 import os
 import sys
@@ -19,6 +23,7 @@ from ml_collections import config_flags
 
 from ppogan_jax import checkpoint
 from ppogan_jax import errors
+from ppogan_jax import malloc_tuning
 from ppogan_jax import parallel
 from ppogan_jax import train
 from ppogan_jax.style import train as style_train
@@ -95,4 +100,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+  malloc_tuning.reexec_with_tuned_malloc()
   app.run(main, flags_parser=parse_flags)
